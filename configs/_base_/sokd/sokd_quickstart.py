@@ -1,0 +1,30 @@
+# What SoKD adds to a quickstart FPN-distillation config (inherit after the base KD config):
+# the SoKD algorithm and distiller with DAFA and DAM, two optimisers, the policy logger.
+model = dict(
+    type='SoKD',
+    search_interval=1,
+    search_end=None,
+    distiller=dict(
+        type='SoKDDistiller',
+        dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax'),
+        dam=dict(type='DAM', in_channels=128, feat_channels=64, topk=8,
+                 supervision='gt')))
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='mmrazor.SoKDOptimWrapperConstructor',
+    student=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+        clip_grad=dict(max_norm=10, norm_type=2)),
+    # the research code's policy optimiser
+    policy=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(
+    student=[
+        dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+        dict(type='MultiStepLR', by_epoch=False, begin=0, end=300, milestones=[225],
+             gamma=0.1)
+    ],
+    policy=[])
+custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=20)]

@@ -1,0 +1,116 @@
+"""Load a training/testing config the way the tools do, and catch user errors early.
+
+A distillation run fails late and obscurely when a path is wrong (after the teacher and the
+student are built, or at the first validation). :func:`check_config` looks at the paths a
+config names before anything is built and raises :class:`ConfigError` with what to change.
+"""
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmengine.config import Config
+
+
+class ConfigError(ValueError):
+    """A config names something that does not exist; the message says what to change."""
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None,
+                amp: bool = False,
+                resume: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """Read ``path`` and apply the command-line overrides of ``tools/train.py``.
+
+    Args:
+        path (str): config file.
+        cfg_options (dict, optional): ``--cfg-options`` key/values, merged last.
+        work_dir (str, optional): ``--work-dir``; default ``work_dirs/<config name>``.
+        amp (bool): ``--amp``: mixed precision for every optimiser of the run.
+        resume (str, optional): ``'auto'`` (latest checkpoint in the work dir) or a path.
+        launcher (str): ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+
+    Returns:
+        Config: the merged config.
+    """
+    if not osp.isfile(path):
+        raise ConfigError(f'config file {path} does not exist')
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    if amp:
+        _enable_amp(cfg)
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise ConfigError(f'--resume {resume}: no such checkpoint')
+        cfg.resume, cfg.load_from = True, resume
+    return cfg
+
+
+def _enable_amp(cfg: Config) -> None:
+    """Mixed precision for a single optimiser or for each one of a SoKD optimiser dict."""
+    wrapper = cfg.optim_wrapper
+    children = [v for v in wrapper.values() if isinstance(v, dict) and 'optimizer' in v]
+    for w in (children or [wrapper]):
+        w.type = 'AmpOptimWrapper'
+        w.loss_scale = 'dynamic'
+
+
+def _dataset_paths(dataset: dict):
+    """(data_root, ann_file, image folder) of a dataset config, following wrappers."""
+    while 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset, ...
+        dataset = dataset['dataset']
+    root = dataset.get('data_root') or ''
+    ann = dataset.get('ann_file') or ''
+    prefix = dataset.get('data_prefix') or {}
+    img = prefix.get('img') or prefix.get('img_path') or ''
+    return root, ann, img
+
+
+def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
+    """Raise :class:`ConfigError` for paths in ``cfg`` that do not exist.
+
+    Checks the data root, annotation file and image folder of each split's dataset, the
+    teacher checkpoint of a distillation model, and ``load_from`` when not resuming.
+
+    Args:
+        cfg (Config): a loaded config.
+        splits (Sequence[str]): dataloaders to check (``train``, ``val``, ``test``).
+    """
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        root, ann, img = _dataset_paths(loader['dataset'])
+        hint = (' Generate the built-in data set with `python tools/make_shapes_dataset.py '
+                f'--out {root or "data/shapes"}`, or set {split}_dataloader.dataset.data_root.')
+        if root and not osp.isdir(root):
+            raise ConfigError(f'{split} data root {root} does not exist.' + hint)
+        if ann:
+            ann_path = osp.join(root, ann)
+            if not osp.isfile(ann_path):
+                raise ConfigError(f'{split} annotation file {ann_path} does not exist.' + hint)
+        if img and not osp.isdir(osp.join(root, img)):
+            raise ConfigError(f'{split} image folder {osp.join(root, img)} does not exist.' +
+                              hint)
+    model = cfg.get('model', {})
+    ckpt = model.get('teacher_ckpt')
+    if ckpt and '://' not in ckpt:
+        if not osp.isfile(ckpt):
+            raise ConfigError(
+                f'teacher checkpoint {ckpt} does not exist. Train the teacher first (see '
+                'README) or set model.teacher_ckpt (--cfg-options model.teacher_ckpt=PATH).')
+        if not os.access(ckpt, os.R_OK):
+            raise ConfigError(f'teacher checkpoint {ckpt} is not readable')
+    load_from = cfg.get('load_from')
+    if load_from and not cfg.get('resume') and '://' not in load_from and \
+            not osp.isfile(load_from):
+        raise ConfigError(f'load_from {load_from} does not exist')

@@ -1,0 +1,3 @@
+from .policy_logger import DAFAPolicyLoggerHook
+
+__all__ = ['DAFAPolicyLoggerHook']

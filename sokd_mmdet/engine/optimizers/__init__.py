@@ -1,0 +1,3 @@
+from .sokd_constructor import SoKDOptimWrapperConstructor
+
+__all__ = ['SoKDOptimWrapperConstructor']

@@ -1,0 +1,3 @@
+from .sokd_distiller import SoKDDistiller
+
+__all__ = ['SoKDDistiller']

@@ -1,0 +1,95 @@
+"""The SoKD form of any MMRazor distillation loss."""
+from typing import Dict, List, Optional
+
+from mmrazor.registry import MODELS
+from torch import Tensor, nn
+
+from .masked import masked_distill_loss
+
+
+@MODELS.register_module()
+class SoKDLoss(nn.Module):
+    """Wrap a distillation loss with SoKD's distinctive-area distillation.
+
+    Student-Oriented Knowledge Distillation (Shen et al., ACM MM 2024). With the teacher
+    feature already refined by DAFA (the distiller does that), this loss returns the terms of
+    the inner objective for one distillation point:
+
+    - ``masked``: ``L_DA = L_base(M * S, M * T)`` on the DAM regions ``M`` (times
+      ``masked_weight``, the spec's beta);
+    - ``align``: ``L_D``, agreement of the shared DAM heads on student and teacher (times
+      ``align_weight``, lambda);
+    - ``gt_*``: with a DAM in ``gt`` supervision and ground truth given, CenterNet losses of
+      the DAM heads on both features (averaged);
+    - ``loss``: the plain ``L_base(S, T)`` on the whole map (times ``full_weight``): 0 by
+      default as in the spec; 1 with no DAM gives "DAFA alone".
+
+    Without a DAM only ``loss`` is produced. The un-augmented ``L_base(S, T)`` of the outer
+    (policy) objective is :meth:`base_forward`.
+
+    Args:
+        base_loss (dict): config of the wrapped MMRazor loss (e.g. ``ChannelWiseDivergence``,
+            ``PKDLoss``, ``L2Loss``); it keeps its own ``loss_weight``.
+        masked_weight (float): weight of ``L_DA``. Defaults to 1.0.
+        align_weight (float): weight of ``L_D``. Defaults to 1.0.
+        full_weight (float): weight of the unmasked base loss. Defaults to 0.0.
+        gt_weight (float): weight of the DAM ground-truth losses. Defaults to 1.0.
+        area_normalize (bool): normalise ``L_DA`` by the mask area (right for L2/MSE-type
+            losses; turn off for CWD). Defaults to True.
+    """
+
+    def __init__(self,
+                 base_loss: dict,
+                 masked_weight: float = 1.0,
+                 align_weight: float = 1.0,
+                 full_weight: float = 0.0,
+                 gt_weight: float = 1.0,
+                 area_normalize: bool = True) -> None:
+        super().__init__()
+        self.base_loss = MODELS.build(base_loss)
+        self.masked_weight = masked_weight
+        self.align_weight = align_weight
+        self.full_weight = full_weight
+        self.gt_weight = gt_weight
+        self.area_normalize = area_normalize
+
+    def base_forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
+        """The wrapped loss on the whole maps (the outer objective's ``L_base``)."""
+        return self.base_loss(preds_S, preds_T)
+
+    def forward(self,
+                preds_S: Tensor,
+                preds_T: Tensor,
+                dam: Optional[nn.Module] = None,
+                gt_bboxes: Optional[List[Tensor]] = None,
+                stride: Optional[float] = None) -> Dict[str, Tensor]:
+        """Inner-objective terms for one distillation point.
+
+        Args:
+            preds_S (Tensor): student feature (N, C, H, W) after its connector.
+            preds_T (Tensor): teacher feature (N, C, H, W) after DAFA.
+            dam (nn.Module, optional): the distiller's shared DAM.
+            gt_bboxes (list[Tensor], optional): per image (n_i, 4) boxes in input pixels.
+            stride (float, optional): input pixels per feature cell.
+
+        Returns:
+            dict[str, Tensor]: the weighted terms (keys as in the class docstring).
+        """
+        losses = dict()
+        if self.full_weight:
+            losses['loss'] = self.full_weight * self.base_loss(preds_S, preds_T)
+        if dam is None:
+            return losses
+        out_s, out_t = dam(preds_S), dam(preds_T)
+        if self.align_weight:
+            losses['align'] = self.align_weight * dam.loss_align(out_s, out_t)
+        if self.masked_weight:
+            mask = dam.masks(out_s, out_t)
+            losses['masked'] = self.masked_weight * masked_distill_loss(
+                self.base_loss, preds_S, preds_T, mask, self.area_normalize)
+        if dam.supervision == 'gt' and gt_bboxes is not None and self.gt_weight:
+            gt_s = dam.loss_gt(out_s, gt_bboxes, stride)
+            gt_t = dam.loss_gt(out_t, gt_bboxes, stride)
+            for key in gt_s:
+                losses[f'dam_gt_{key}'] = self.gt_weight * 0.5 * (gt_s[key] + gt_t[key])
+        return losses

@@ -1,0 +1,109 @@
+"""The compatibility layer: what it fixes, what it refuses, and when it becomes unneeded."""
+import pickle
+import subprocess
+import sys
+from importlib.metadata import version
+
+import numpy as np
+import pytest
+import torch
+from packaging.version import Version
+
+from sokd_mmdet import compat
+
+TORCH = Version(torch.__version__.split('+')[0])
+
+
+class NotAllowed:
+    """A class that no allow-list contains (pickled by reference to this test module)."""
+
+    def __init__(self):
+        self.payload = 1
+
+
+def _runner_like_checkpoint(path):
+    """What an MMEngine Runner writes besides tensors: a message hub with history buffers."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('compat_test_hub')
+    for i in range(3):
+        hub.update_scalar('train/loss', 1.0 / (i + 1))
+        hub.update_scalar('train/iters', i)
+    hub.update_info('iter', 3)
+    ckpt = {
+        'meta': {'epoch': 0, 'iter': 3, 'seed': np.int64(0), 'mean': np.float64(0.5),
+                 'dataset_meta': {'classes': ('a', 'b')}},
+        'state_dict': {'w': torch.ones(2)},
+        'message_hub': hub.state_dict(),
+    }
+    torch.save(ckpt, path)
+    return ckpt
+
+
+def test_mmrazor_models_imports_after_sokd_mmdet():
+    import mmrazor.models  # noqa: F401
+    from mmrazor.models import ChannelWiseDivergence, ConfigurableDistiller  # noqa: F401
+    assert compat.MMRAZOR_STANDIN_INSTALLED == (TORCH >= Version('2.1') and
+                                                Version(version('mmrazor')) <= Version('1.0.0'))
+
+
+def test_quantization_standin_raises_a_clear_error():
+    if not compat.MMRAZOR_STANDIN_INSTALLED:
+        pytest.skip('the stand-in is only installed for mmrazor<=1.0.0 on torch>=2.1')
+    from mmrazor.structures.quantization import BackendConfigs, QConfigHandler
+    with pytest.raises(compat.QuantizationUnavailableError, match='quantization'):
+        BackendConfigs['native']
+    with pytest.raises(compat.QuantizationUnavailableError):
+        QConfigHandler(dict())
+
+
+def test_runner_checkpoint_loads_with_weights_only(tmp_path):
+    path = str(tmp_path / 'ckpt.pth')
+    ckpt = _runner_like_checkpoint(path)
+    loaded = compat.load_checkpoint_file(path)
+    assert loaded['meta']['mean'] == 0.5 and loaded['meta']['seed'] == 0
+    buf = loaded['message_hub']['log_scalars']['train/loss']
+    np.testing.assert_allclose(buf.data[0], [1.0, 0.5, 1.0 / 3])
+    assert torch.equal(loaded['state_dict']['w'], ckpt['state_dict']['w'])
+    # MMEngine's own entry point goes through the same loader
+    from mmengine.runner.checkpoint import CheckpointLoader
+    assert CheckpointLoader.load_checkpoint(path)['meta']['iter'] == 3
+
+
+def test_object_outside_allow_list_is_refused(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {}, 'meta': {'x': NotAllowed()}}, path)
+    with pytest.raises(compat.UnsafeCheckpointError, match='NotAllowed') as err:
+        compat.load_checkpoint_file(path)
+    assert 'allow-list' in str(err.value)
+    from mmengine.runner import load_checkpoint
+    with pytest.raises(pickle.UnpicklingError, match='NotAllowed'):
+        load_checkpoint(torch.nn.Linear(1, 1), path)
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        compat.load_checkpoint_file(str(tmp_path / 'nope.pth'))
+
+
+def _python(code):
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_fixes_are_still_needed(tmp_path):
+    """Fails when an upstream release makes a fix unnecessary: then remove that fix."""
+    if TORCH >= Version('2.1') and Version(version('mmrazor')) <= Version('1.0.0'):
+        res = _python('import mmrazor.models')
+        assert res.returncode != 0, (
+            f'mmrazor {version("mmrazor")} now imports on torch {torch.__version__} without '
+            'sokd_mmdet.compat: remove the quantization stand-in')
+        assert 'quantization' in res.stderr or 'torch.ao' in res.stderr
+    if TORCH >= Version('2.6'):
+        path = str(tmp_path / 'ckpt.pth')
+        _runner_like_checkpoint(path)
+        res = _python(f'from mmengine.runner.checkpoint import CheckpointLoader\n'
+                      f'CheckpointLoader.load_checkpoint({path!r})')
+        assert res.returncode != 0, (
+            f'mmengine {version("mmengine")} now loads its checkpoints on torch '
+            f'{torch.__version__} by itself: remove the allow-list fix')
+        assert 'weights_only' in res.stderr or 'Unpickl' in res.stderr

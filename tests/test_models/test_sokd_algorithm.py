@@ -1,0 +1,98 @@
+"""The SoKD algorithm on real (small) detectors: one training step, policy step, schedule."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmrazor.registry import MODELS
+
+from conftest import config_path, tiny_options
+
+SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
+SOKD_FASTER = 'quickstart/sokd_cwd_faster-rcnn_r34_r18_shapes.py'
+
+
+def _setup(name, tiny_data, tmp_path, teacher_ckpt=None, **model_overrides):
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(config_path(name))
+    cfg.merge_from_dict(tiny_options(tiny_data, str(tmp_path), teacher_ckpt=teacher_ckpt))
+    cfg.model.update(model_overrides)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if teacher_ckpt:  # init_weights must not have overwritten the loaded teacher
+        pass
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batch = next(iter(loader))
+    return model, optim, batch
+
+
+def _snapshot(module):
+    return {n: p.detach().clone() for n, p in module.named_parameters()}
+
+
+def _changed(before, module):
+    return {n for n, p in module.named_parameters() if not torch.equal(before[n], p)}
+
+
+@pytest.mark.parametrize('name', [SOKD_RETINA, SOKD_FASTER])
+def test_train_step_updates_student_and_policy_not_teacher(name, tiny_data, tmp_path):
+    model, optim, batch = _setup(name, tiny_data, tmp_path)
+    model.train()
+    teacher, dafa = _snapshot(model.teacher), _snapshot(model.distiller.dafa)
+    student, dam = _snapshot(model.architecture), _snapshot(model.distiller.dam)
+    log = model.train_step(batch, optim)
+    assert not _changed(teacher, model.teacher)
+    assert _changed(student, model.architecture)
+    assert _changed(dam, model.distiller.dam)  # DAM trains with the student
+    moved = _changed(dafa, model.distiller.dafa)
+    assert {'weights', 'probs'} <= moved  # RELAX gradient for the discrete choices
+    for key in ('policy/outer_before', 'policy/outer_after', 'policy/reward'):
+        assert torch.isfinite(torch.as_tensor(log[key]))
+    sokd_terms = [k for k in log if k.startswith('distill.') and k.endswith('_masked')]
+    assert len(sokd_terms) == 5  # one masked term per FPN level
+    assert all(torch.isfinite(log[k]) for k in log if k.startswith(('student.', 'distill.')))
+
+
+def test_policy_step_does_not_change_the_student_update(tiny_data, tmp_path):
+    """Virtual passes use parameter dicts and cloned buffers: the student's own step (and
+    its BN statistics) are exactly those of a run without the search."""
+    results = []
+    for search_begin in (0, 10**9):  # search now / never
+        model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path,
+                                     search_begin=search_begin)
+        model.train()
+        log = model.train_step(copy.deepcopy(batch), optim)
+        assert ('policy/reward' in log) == (search_begin == 0)
+        results.append(({n: t.clone() for n, t in model.architecture.state_dict().items()},
+                         _snapshot(model.distiller.dafa)))
+    (searched, dafa_s), (plain, dafa_p) = results
+    for key in searched:
+        torch.testing.assert_close(searched[key], plain[key], rtol=0, atol=0, msg=key)
+    assert any(not torch.equal(dafa_s[n], dafa_p[n]) for n in dafa_s)
+
+
+def test_search_interval_and_end(tiny_data, tmp_path):
+    model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path, search_interval=2,
+                                 search_end=3)
+    model.train()
+    searched = ['policy/reward' in model.train_step(copy.deepcopy(batch), optim)
+                for _ in range(5)]
+    assert searched == [True, False, True, False, False]
+
+
+def test_missing_policy_optimiser_is_a_clear_error(tiny_data, tmp_path):
+    model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path)
+    with pytest.raises(KeyError, match='no "policy" optimiser'):
+        model.train_step(batch, optim['student'])
+
+
+def test_teacher_checkpoint_is_loaded(tiny_data, tmp_path, teacher_ckpt):
+    model, _, _ = _setup(SOKD_RETINA, tiny_data, tmp_path, teacher_ckpt=teacher_ckpt)
+    saved = torch.load(teacher_ckpt, weights_only=True)['state_dict']
+    for name, value in model.teacher.state_dict().items():
+        assert torch.equal(value, saved[name]), name

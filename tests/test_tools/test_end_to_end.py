@@ -1,0 +1,85 @@
+"""End to end through the tools: train a few iterations, checkpoint, resume, evaluate."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+from conftest import ROOT, as_cli, config_path, tiny_options
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', osp.join(ROOT, 'tools',
+                                                                           f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train_tool, test_tool = _tool('train'), _tool('test')
+
+
+def _load(path):
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def _train_resume_test(cfg_name, tiny_data, teacher_ckpt, work_dir):
+    cfg = config_path(cfg_name)
+    opts = tiny_options(tiny_data, work_dir, iters=2, teacher_ckpt=teacher_ckpt)
+    train_tool.main([cfg, '--cfg-options', *as_cli(opts)])
+    first = osp.join(work_dir, 'iter_2.pth')
+    assert osp.isfile(first)
+    opts.update({'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
+                 'default_hooks.checkpoint.interval': 3})
+    runner = train_tool.main([cfg, '--resume', first, '--cfg-options', *as_cli(opts)])
+    assert runner.iter == 3
+    last = osp.join(work_dir, 'iter_3.pth')
+    ckpt = _load(last)
+    assert ckpt['meta']['iter'] == 3
+    metrics = test_tool.main([cfg, last, '--teacher', '--cfg-options', *as_cli(opts)])
+    for prefix in ('', 'teacher/'):
+        for key in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
+                    'bbox_mAP_l'):
+            value = metrics[f'{prefix}coco/{key}']
+            assert value == -1 or 0.0 <= value <= 1.0  # -1: no object of that size
+    return _load(first), ckpt
+
+
+def test_base_kd_train_resume_evaluate(tiny_data, teacher_ckpt, tmp_path):
+    first, last = _train_resume_test('quickstart/cwd_retinanet_r34_r18_shapes.py', tiny_data,
+                                     teacher_ckpt, str(tmp_path))
+    teacher = {k: v for k, v in last['state_dict'].items() if k.startswith('teacher.')}
+    saved = _load(teacher_ckpt)['state_dict']
+    assert teacher and all(torch.equal(v, saved[k[len('teacher.'):]])
+                           for k, v in teacher.items())
+
+
+def test_sokd_train_resume_evaluate(tiny_data, teacher_ckpt, tmp_path):
+    first, last = _train_resume_test('quickstart/sokd_cwd_retinanet_r34_r18_shapes.py',
+                                     tiny_data, teacher_ckpt, str(tmp_path))
+    state = last['state_dict']
+    # the policy moved away from its initialisation (equal weights, p = m = 0.5)
+    assert state['distiller.dafa.weights'].abs().max() > 0
+    assert (state['distiller.dafa.probs'] - 0.5).abs().max() > 0
+    # both optimisers and the sampling generator are in the checkpoint
+    assert set(last['optimizer']) == {'student', 'policy'}
+    assert 'distiller.dafa._extra_state' in state
+    # the resumed run continued from the saved policy, it did not restart it
+    assert not torch.equal(first['state_dict']['distiller.dafa.weights'],
+                           state['distiller.dafa.weights'])
+    assert osp.isfile(osp.join(str(tmp_path), 'policy_history.json'))
+    assert osp.isfile(osp.join(str(tmp_path), 'policy.png'))
+
+
+def test_train_tool_reports_a_missing_data_root(tmp_path):
+    opts = tiny_options(str(tmp_path / 'nowhere'), str(tmp_path))
+    with pytest.raises(SystemExit, match='data root .* does not exist'):
+        train_tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'),
+                         '--cfg-options', *as_cli(opts)])
+
+
+def test_train_tool_reports_a_missing_teacher_checkpoint(tiny_data, tmp_path):
+    opts = tiny_options(tiny_data, str(tmp_path), teacher_ckpt=str(tmp_path / 'none.pth'))
+    with pytest.raises(SystemExit, match='teacher checkpoint .* does not exist'):
+        train_tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'),
+                         '--cfg-options', *as_cli(opts)])
