@@ -30,6 +30,7 @@ optim_wrapper = dict(
         optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
 # mmdet's 1x schedule for the student; the policy keeps its learning rate
 param_scheduler = dict(
+    _delete_=True,
     student=[
         dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
         dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[8, 11],

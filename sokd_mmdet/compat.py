@@ -15,6 +15,10 @@ known breakages (see ``shared/notes/stack.md``) and nothing else:
    writes are added to torch's allow-list (:data:`MMENGINE_CHECKPOINT_GLOBALS`), and the local
    checkpoint loader is replaced by one that turns a refusal into a clear error naming the
    objects that are not allowed. Nothing ever loads with ``weights_only=False``.
+   A history buffer also pickles its statistics methods, which protocol 2 writes as
+   ``getattr(HistoryBuffer, 'min')``. ``builtins.getattr`` itself stays off the list (it would
+   let a pickle read any attribute of an allowed object); the name is bound to
+   :func:`history_buffer_attribute`, which resolves only those four methods.
 
 Both fixes are no-ops where they are not needed (other versions, packages not installed).
 ``tests/test_compat.py`` fails when an upstream release makes either of them unnecessary.
@@ -33,7 +37,7 @@ from packaging.version import Version
 __all__ = [
     'QuantizationUnavailableError', 'UnsafeCheckpointError', 'MMENGINE_CHECKPOINT_GLOBALS',
     'MMRAZOR_QUANTIZATION_MODULE', 'install_mmrazor_quantization_standin',
-    'allow_mmengine_checkpoints', 'load_checkpoint_file'
+    'allow_mmengine_checkpoints', 'load_checkpoint_file', 'history_buffer_attribute'
 ]
 
 MMRAZOR_QUANTIZATION_MODULE = 'mmrazor.structures.quantization'
@@ -112,12 +116,29 @@ def install_mmrazor_quantization_standin() -> bool:
     return True
 
 
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_attribute(obj, name: str):
+    """What ``builtins.getattr`` means inside a checkpoint: only HistoryBuffer's statistics.
+
+    Raises:
+        UnsafeCheckpointError: for any other object or attribute.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
+        return getattr(obj, name)
+    raise UnsafeCheckpointError(
+        f'refused getattr({getattr(obj, "__name__", type(obj).__name__)}, {name!r}) in a '
+        'checkpoint: only the statistics methods of mmengine HistoryBuffer are allowed')
+
+
 def _mmengine_checkpoint_globals() -> list:
-    """Every non-builtin class an MMEngine Runner checkpoint pickles (torch >= 2.6)."""
+    """Every non-builtin global an MMEngine Runner checkpoint pickles (torch >= 2.6)."""
     found = []
     if importlib.util.find_spec('mmengine') is not None:
         from mmengine.logging.history_buffer import HistoryBuffer
-        found.append(HistoryBuffer)
+        found += [HistoryBuffer, (history_buffer_attribute, 'builtins.getattr')]
     # numpy arrays (HistoryBuffer's storage) and numpy scalars (runtime info) pickle through
     # these; the dtype classes are those of the numeric values the Runner logs.
     multiarray = np.core.multiarray

@@ -72,9 +72,9 @@ def tiny_data(tmp_path_factory):
 def teacher_ckpt(tmp_path_factory):
     """A (randomly initialised) quickstart teacher saved as an MMEngine checkpoint."""
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
     from mmengine.config import Config
-    register_all_modules(init_default_scope=False)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
     cfg = Config.fromfile(config_path('quickstart/retinanet_r34_shapes_teacher.py'))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)

@@ -107,3 +107,22 @@ def test_fixes_are_still_needed(tmp_path):
             f'mmengine {version("mmengine")} now loads its checkpoints on torch '
             f'{torch.__version__} by itself: remove the allow-list fix')
         assert 'weights_only' in res.stderr or 'Unpickl' in res.stderr
+
+
+class _Evil:
+    """Pickles as a getattr on an allowed class that is not a HistoryBuffer statistic."""
+
+    def __reduce__(self):
+        from mmengine.logging.history_buffer import HistoryBuffer
+        return (getattr, (HistoryBuffer, '__init__'))
+
+
+def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
+    path = str(tmp_path / 'getattr.pth')
+    torch.save({'x': _Evil()}, path, pickle_protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match="refused getattr.*__init__"):
+        compat.load_checkpoint_file(path)
+    from mmengine.logging.history_buffer import HistoryBuffer
+    assert compat.history_buffer_attribute(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    with pytest.raises(compat.UnsafeCheckpointError):
+        compat.history_buffer_attribute(dict, 'min')

@@ -2,7 +2,7 @@
 #   python tools/train.py configs/quickstart/retinanet_r34_shapes_teacher.py
 _base_ = [
     '../_base_/models/retinanet_shapes.py', '../_base_/datasets/shapes_detection.py',
-    '../_base_/schedules/quickstart.py', 'mmdet::_base_/default_runtime.py'
+    '../_base_/schedules/quickstart.py'
 ]
 custom_imports = dict(imports=['sokd_mmdet'], allow_failed_imports=False)
 model = {{_base_.teacher_model}}

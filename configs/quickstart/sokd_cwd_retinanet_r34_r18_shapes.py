@@ -1,8 +1,7 @@
 # SoKD over CWD on the quickstart data: the CWD config plus DAFA + DAM.
-_base_ = ['./cwd_retinanet_r34_r18_shapes.py', '../_base_/sokd/sokd_quickstart.py']
+_base_ = ['../_base_/sokd/sokd_quickstart.py']
 model = dict(distiller=dict(distill_losses={
     f'loss_fpn{i}': dict(
-        _delete_=True,
         type='SoKDLoss',
         base_loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=10),
         # CWD normalises over positions itself (spatial softmax): no area normalisation

@@ -1,9 +1,8 @@
 # SoKD over FitNet/L2 on the quickstart data (L_DA is the mean over the masked positions).
-_base_ = ['./fitnet_retinanet_r34_r18_shapes.py', '../_base_/sokd/sokd_quickstart.py']
+_base_ = ['../_base_/sokd/sokd_quickstart.py']
 model = dict(distiller=dict(
     distill_losses={
         f'loss_fpn{i}': dict(
-            _delete_=True,
             type='SoKDLoss',
             base_loss=dict(type='L2Loss', loss_weight=1.0, normalize=False,
                            div_element=True))

@@ -56,9 +56,14 @@ def load_config(path: str,
 
 
 def _enable_amp(cfg: Config) -> None:
-    """Mixed precision for a single optimiser or for each one of a SoKD optimiser dict."""
+    """Mixed precision for a single optimiser, or the student's of a SoKD optimiser dict.
+
+    The policy's gradients are set by hand (unrolled + RELAX estimates, never scaled), so
+    its optimiser stays a plain ``OptimWrapper``.
+    """
     wrapper = cfg.optim_wrapper
-    children = [v for v in wrapper.values() if isinstance(v, dict) and 'optimizer' in v]
+    children = [v for k, v in wrapper.items()
+                if k != 'policy' and isinstance(v, dict) and 'optimizer' in v]
     for w in (children or [wrapper]):
         w.type = 'AmpOptimWrapper'
         w.loss_scale = 'dynamic'

@@ -19,12 +19,11 @@ def _setup(name, tiny_data, tmp_path, teacher_ckpt=None, **model_overrides):
     init_default_scope('mmdet')
     cfg = Config.fromfile(config_path(name))
     cfg.merge_from_dict(tiny_options(tiny_data, str(tmp_path), teacher_ckpt=teacher_ckpt))
+    cfg.model.teacher_ckpt = teacher_ckpt  # None: a random teacher is enough here
     cfg.model.update(model_overrides)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    if teacher_ckpt:  # init_weights must not have overwritten the loaded teacher
-        pass
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     batch = next(iter(loader))
@@ -61,10 +60,11 @@ def test_train_step_updates_student_and_policy_not_teacher(name, tiny_data, tmp_
 def test_policy_step_does_not_change_the_student_update(tiny_data, tmp_path):
     """Virtual passes use parameter dicts and cloned buffers: the student's own step (and
     its BN statistics) are exactly those of a run without the search."""
-    results = []
+    results, batch = [], None
     for search_begin in (0, 10**9):  # search now / never
-        model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path,
-                                     search_begin=search_begin)
+        model, optim, new_batch = _setup(SOKD_RETINA, tiny_data, tmp_path,
+                                         search_begin=search_begin)
+        batch = batch or new_batch  # the same images (random flips differ between loaders)
         model.train()
         log = model.train_step(copy.deepcopy(batch), optim)
         assert ('policy/reward' in log) == (search_begin == 0)

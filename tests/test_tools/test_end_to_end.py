@@ -16,7 +16,7 @@ def _tool(name):
     return module
 
 
-train_tool, test_tool = _tool('train'), _tool('test')
+train_tool, test_tool, export_tool = _tool('train'), _tool('test'), _tool('export_student')
 
 
 def _load(path):
@@ -70,6 +70,24 @@ def test_sokd_train_resume_evaluate(tiny_data, teacher_ckpt, tmp_path):
     assert osp.isfile(osp.join(str(tmp_path), 'policy_history.json'))
     assert osp.isfile(osp.join(str(tmp_path), 'policy.png'))
 
+    # the student alone, loaded and run by plain MMDetection with its own config
+    from mmdet.apis import inference_detector, init_detector
+    student_ckpt = str(tmp_path / 'student.pth')
+    export_tool.main([osp.join(str(tmp_path), 'iter_3.pth'), student_ckpt])
+    exported = _load(student_ckpt)
+    assert set(exported) == {'state_dict', 'meta'}
+    assert not any(k.startswith(('teacher', 'distiller', 'architecture'))
+                   for k in exported['state_dict'])
+    detector = init_detector(config_path('quickstart/retinanet_r18_shapes_student.py'),
+                             student_ckpt, device='cpu',
+                             cfg_options={'test_dataloader.dataset.pipeline.1.scale':
+                                          (128, 128)})
+    for name, value in detector.state_dict().items():
+        assert torch.equal(value, state[f'architecture.{name}']), name
+    result = inference_detector(detector, osp.join(tiny_data, 'val', '000000.png'))
+    assert result.pred_instances.bboxes.shape[1] == 4
+    assert detector.dataset_meta['classes'][0] == 'circle'
+
 
 def test_train_tool_reports_a_missing_data_root(tmp_path):
     opts = tiny_options(str(tmp_path / 'nowhere'), str(tmp_path))
@@ -83,3 +101,8 @@ def test_train_tool_reports_a_missing_teacher_checkpoint(tiny_data, tmp_path):
     with pytest.raises(SystemExit, match='teacher checkpoint .* does not exist'):
         train_tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'),
                          '--cfg-options', *as_cli(opts)])
+
+
+def test_export_refuses_a_plain_detector_checkpoint(teacher_ckpt, tmp_path):
+    with pytest.raises(SystemExit, match='distillation checkpoint'):
+        export_tool.main([teacher_ckpt, str(tmp_path / 'x.pth')])

@@ -2,7 +2,7 @@
 # recorders on `neck`, one loss per level). Configs that inherit set `distill_losses`.
 _base_ = [
     '../models/retinanet_shapes.py', '../datasets/shapes_detection.py',
-    '../schedules/quickstart.py', 'mmdet::_base_/default_runtime.py'
+    '../schedules/quickstart.py'
 ]
 custom_imports = dict(imports=['sokd_mmdet'], allow_failed_imports=False)
 teacher_ckpt = 'work_dirs/retinanet_r34_shapes_teacher/iter_600.pth'

@@ -1,11 +1,10 @@
 # Small Faster R-CNNs for the built-in data set, from scratch (init_cfg=None): student
 # ResNet-18, teacher ResNet-34, FPNs of 128 channels. `_delete_` lets a distillation config
 # put them in place of the RetinaNets it inherits (architecture/teacher).
-import copy
-
 faster_student_model = dict(
     _delete_=True,
-    type='mmdet.FasterRCNN',
+    _scope_='mmdet',  # built under mmdet's scope inside mmrazor-scoped models
+    type='FasterRCNN',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -75,5 +74,4 @@ faster_student_model = dict(
         rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5),
                   max_per_img=100)))
 
-faster_teacher_model = copy.deepcopy(faster_student_model)
-faster_teacher_model['backbone']['depth'] = 34
+faster_teacher_model = dict(faster_student_model, backbone=dict(faster_student_model['backbone'], depth=34))

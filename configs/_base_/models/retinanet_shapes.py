@@ -1,10 +1,10 @@
 # Small RetinaNets for the built-in data set, trained from scratch (init_cfg=None: no
 # download). Teacher ResNet-34, student ResNet-18; both FPNs give 128 channels, so no
 # connector is needed. BN runs in training mode since nothing is pretrained.
-import copy
-
 student_model = dict(
-    type='mmdet.RetinaNet',  # scoped: also built from mmrazor-scoped KD configs
+    # built under mmdet's scope, also from inside an mmrazor-scoped distillation model
+    _scope_='mmdet',
+    type='RetinaNet',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -61,5 +61,4 @@ student_model = dict(
         nms=dict(type='nms', iou_threshold=0.5),
         max_per_img=100))
 
-teacher_model = copy.deepcopy(student_model)
-teacher_model['backbone']['depth'] = 34
+teacher_model = dict(student_model, backbone=dict(student_model['backbone'], depth=34))

@@ -1,3 +1,5 @@
+# (inherits MMDetection's default runtime: hooks, logging, visualiser)
+_base_ = ['mmdet::_base_/default_runtime.py']
 # A short iteration-based schedule for 2 CPU cores: AdamW from scratch, warm-up, step decay.
 max_iters = 300
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

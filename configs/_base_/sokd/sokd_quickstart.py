@@ -1,5 +1,6 @@
-# What SoKD adds to a quickstart FPN-distillation config (inherit after the base KD config):
-# the SoKD algorithm and distiller with DAFA and DAM, two optimisers, the policy logger.
+# What SoKD adds to the quickstart FPN distillation: the SoKD algorithm and distiller with
+# DAFA and DAM, two optimisers, the policy logger. Configs that inherit set the losses.
+_base_ = ['../distill/fpn_kd_shapes.py']
 model = dict(
     type='SoKD',
     search_interval=1,
@@ -21,6 +22,7 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
 param_scheduler = dict(
+    _delete_=True,
     student=[
         dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
         dict(type='MultiStepLR', by_epoch=False, begin=0, end=300, milestones=[225],

@@ -80,8 +80,17 @@ class SoKDDistiller(ConfigurableDistiller):
                 self._augmented[key] = self.dafa((record, ))[0]
         return self._augmented[key]
 
-    def _forward_kwargs(self, mappings: dict, augment: bool) -> dict:
-        return {k: self.get_record(**rec, augment=augment) for k, rec in mappings.items()}
+    def _forward_kwargs(self, name: str, mappings: dict, augment: bool) -> dict:
+        kwargs = {k: self.get_record(**rec, augment=augment) for k, rec in mappings.items()}
+        feats = [(k, v) for k, v in kwargs.items() if isinstance(v, Tensor) and v.dim() == 4]
+        if len(feats) == 2 and feats[0][1].shape[1] != feats[1][1].shape[1]:
+            (ks, s), (kt, t) = feats
+            raise ValueError(
+                f'{name}: {ks} has {s.shape[1]} channels but {kt} has {t.shape[1]}. Add a '
+                "connector to the student side, e.g. connectors=dict(s_fpn=dict(type="
+                f"'ConvModuleConnector', in_channel={s.shape[1]}, out_channel={t.shape[1]}, "
+                "kernel_size=1)) and connector='s_fpn' in the loss_forward_mappings entry.")
+        return kwargs
 
     def _stride(self, feat: Tensor) -> Optional[float]:
         if self._input_hw is None or feat.dim() != 4:
@@ -96,7 +105,7 @@ class SoKDDistiller(ConfigurableDistiller):
         """
         losses = dict()
         for name, mappings in self.loss_forward_mappings.items():
-            kwargs = self._forward_kwargs(mappings, augment=True)
+            kwargs = self._forward_kwargs(name, mappings, augment=True)
             module = self.distill_losses[name]
             if not isinstance(module, SoKDLoss):
                 losses[name] = module(**kwargs)
@@ -112,7 +121,7 @@ class SoKDDistiller(ConfigurableDistiller):
         """The outer objective's distillation terms: base losses on the original records."""
         losses = dict()
         for name, mappings in self.loss_forward_mappings.items():
-            kwargs = self._forward_kwargs(mappings, augment=False)
+            kwargs = self._forward_kwargs(name, mappings, augment=False)
             module = self.distill_losses[name]
             if isinstance(module, SoKDLoss):
                 losses[name] = module.base_forward(kwargs['preds_S'], kwargs['preds_T'])

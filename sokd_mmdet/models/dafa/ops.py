@@ -1,0 +1,400 @@
+"""Feature augmentation operations searched by DAFA.
+
+Nine operations on a feature map ``x`` of shape (N, C, H, W), each driven by a magnitude
+``m`` in [0, 1] that is mapped linearly into the op's range. They are the feature-space
+counterparts of the image operations of AutoAugment/DADA (DADA: Li et al., "Differentiable
+Automatic Data Augmentation", ECCV 2020), as used by SoKD's DAFA (Shen et al., ACM MM 2024).
+
+Every op splits its randomness from its application:
+
+- ``sample(n, c, generator)`` draws the op's random parameters once per draw (signs, cutout
+  centres, channel scores). They do not depend on the spatial size, so the same parameters
+  are applied to every FPN level and the geometry stays consistent across levels.
+- ``apply(x, magnitude, params, generator=None)`` applies the op to one level, vectorised
+  over images and channels.
+
+Gradients reach ``x`` everywhere. They reach ``magnitude`` through the op itself for the
+affine ops and Noise (``differentiable=True``); the other ops are piecewise constant in the
+magnitude, so they use a straight-through estimator whose derivative with respect to the
+magnitude is 1 for every output element.
+"""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    'FeatureOp', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Cutout', 'Noise',
+    'ChannelShuffle', 'ChannelDrop', 'FEATURE_OPS', 'build_ops'
+]
+
+Params = Dict[str, Tensor]
+
+
+def straight_through(out: Tensor, magnitude: Tensor) -> Tensor:
+    """Attach a straight-through gradient for ``magnitude`` to ``out``.
+
+    ``out`` must have been computed from ``magnitude.detach()``. Adding
+    ``magnitude - magnitude.detach()`` (zero in value) makes ``d out / d magnitude = 1`` for
+    every element, so the magnitude receives the sum of the upstream gradient.
+
+    Args:
+        out (Tensor): the op's output, any shape.
+        magnitude (Tensor): 0-dim magnitude the output should pass gradient to.
+
+    Returns:
+        Tensor: ``out`` unchanged in value.
+    """
+    return out + (magnitude - magnitude.detach()).to(out.dtype)
+
+
+def _random_signs(n: int, generator: Optional[torch.Generator]) -> Tensor:
+    """(n,) tensor of -1/+1 with equal probability (AutoAugment's random sign)."""
+    bits = torch.randint(0, 2, (n, ), generator=generator)
+    return bits.float() * 2 - 1
+
+
+class FeatureOp:
+    """Base class of a DAFA feature augmentation op.
+
+    Attributes:
+        name (str): the op's name, as used in configs (``'Rotate'``).
+        range (tuple[float, float]): the interval the magnitude is mapped into.
+        differentiable (bool): whether the output is differentiable in the magnitude. When
+            False, :meth:`apply` uses a straight-through estimator for the magnitude.
+        signed (bool): whether the op's strength gets a random sign per image (shears,
+            translations, rotation). Signed ops have a symmetric range ``(-hi, hi)`` and map
+            ``m`` to ``sign * m * hi``, so that magnitude 0 is the identity.
+    """
+
+    name: str = ''
+    range: Tuple[float, float] = (0.0, 1.0)
+    differentiable: bool = False
+    signed: bool = False
+
+    def value(self, magnitude: Tensor, params: Params) -> Tensor:
+        """Map the magnitude into the op's range.
+
+        Args:
+            magnitude (Tensor): 0-dim magnitude in [0, 1].
+            params (dict[str, Tensor]): the draw of :meth:`sample`; signed ops read
+                ``params['sign']`` of shape (N,).
+
+        Returns:
+            Tensor: (N,) signed values for signed ops, a 0-dim value otherwise.
+        """
+        lo, hi = self.range
+        if self.signed:
+            return params['sign'].to(magnitude.dtype) * magnitude * hi
+        return lo + magnitude * (hi - lo)
+
+    def sample(self, n: int, c: int, generator: Optional[torch.Generator] = None) -> Params:
+        """Draw the op's random parameters for ``n`` images with ``c`` channels.
+
+        The parameters do not depend on the spatial size, so one draw is applied to every
+        feature level.
+
+        Args:
+            n (int): number of images.
+            c (int): number of channels.
+            generator (torch.Generator, optional): source of randomness.
+
+        Returns:
+            dict[str, Tensor]: parameters with a leading dimension of size ``n``.
+        """
+        if self.signed:
+            return {'sign': _random_signs(n, generator)}
+        return {}
+
+    def apply(self,
+              x: Tensor,
+              magnitude: Tensor,
+              params: Params,
+              generator: Optional[torch.Generator] = None) -> Tensor:
+        """Apply the op to one feature level.
+
+        Args:
+            x (Tensor): feature map of shape (N, C, H, W).
+            magnitude (Tensor): 0-dim magnitude in [0, 1].
+            params (dict[str, Tensor]): the draw of :meth:`sample` for these N images, on
+                ``x``'s device.
+            generator (torch.Generator, optional): randomness drawn per level (Noise only).
+
+        Returns:
+            Tensor: augmented map of shape (N, C, H, W).
+        """
+        if self.differentiable:
+            return self._apply(x, magnitude, params, generator)
+        out = self._apply(x, magnitude.detach(), params, generator)
+        return straight_through(out, magnitude)
+
+    def _apply(self, x: Tensor, magnitude: Tensor, params: Params,
+               generator: Optional[torch.Generator]) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f'{self.name}(range={self.range})'
+
+
+class _AffineOp(FeatureOp):
+    """An op that resamples the map through an affine transform in pixel space.
+
+    Subclasses give the 2x3 transform in *pixel* units (centred coordinates), mapping an
+    output pixel to the input location it samples. It is converted to ``affine_grid``'s
+    normalised coordinates here, so rotations and shears are true rotations and shears on
+    non-square maps too, and the same parameters move every level by the same fraction.
+    """
+
+    differentiable = True
+    signed = True
+
+    def pixel_matrix(self, v: Tensor, h: int, w: int) -> Tensor:
+        """(N, 2, 3) pixel-space transform for signed values ``v`` (N,) on an h x w map."""
+        raise NotImplementedError
+
+    def _apply(self, x, magnitude, params, generator):
+        n, _, h, w = x.shape
+        v = self.value(magnitude, params).to(x.dtype).expand(n)
+        a = self.pixel_matrix(v, h, w)
+        # Normalised coordinates are pixel coordinates scaled by D = diag(2/W, 2/H):
+        # theta = D A D^-1 for the linear part, D t for the translation.
+        scale = x.new_tensor([2.0 / w, 2.0 / h])
+        theta = torch.cat([
+            a[:, :, :2] * scale[:, None] / scale[None, :],
+            a[:, :, 2:] * scale[:, None],
+        ], dim=2)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+
+
+def _stack_matrix(rows: Sequence[Sequence[Tensor]]) -> Tensor:
+    """Stack a 2x3 nested list of (N,) tensors into an (N, 2, 3) matrix."""
+    return torch.stack([torch.stack(list(r), dim=1) for r in rows], dim=1)
+
+
+class ShearX(_AffineOp):
+    """Horizontal shear: the output at (x, y) samples the input at (x + s*y, y).
+
+    Range -0.3 .. 0.3 (``s``), random sign per image.
+    """
+
+    name = 'ShearX'
+    range = (-0.3, 0.3)
+
+    def pixel_matrix(self, v, h, w):
+        one, zero = torch.ones_like(v), torch.zeros_like(v)
+        return _stack_matrix([[one, v, zero], [zero, one, zero]])
+
+
+class ShearY(_AffineOp):
+    """Vertical shear: the output at (x, y) samples the input at (x, y + s*x).
+
+    Range -0.3 .. 0.3 (``s``), random sign per image.
+    """
+
+    name = 'ShearY'
+    range = (-0.3, 0.3)
+
+    def pixel_matrix(self, v, h, w):
+        one, zero = torch.ones_like(v), torch.zeros_like(v)
+        return _stack_matrix([[one, zero, zero], [v, one, zero]])
+
+
+class TranslateX(_AffineOp):
+    """Horizontal shift by a fraction ``t`` of the map width (content moves by t*W cells).
+
+    Range -0.45 .. 0.45, random sign per image; positive values move content to the right.
+    Uncovered cells are zero.
+    """
+
+    name = 'TranslateX'
+    range = (-0.45, 0.45)
+
+    def pixel_matrix(self, v, h, w):
+        one, zero = torch.ones_like(v), torch.zeros_like(v)
+        return _stack_matrix([[one, zero, -v * w], [zero, one, zero]])
+
+
+class TranslateY(_AffineOp):
+    """Vertical shift by a fraction ``t`` of the map height (content moves by t*H cells).
+
+    Range -0.45 .. 0.45, random sign per image; positive values move content down.
+    Uncovered cells are zero.
+    """
+
+    name = 'TranslateY'
+    range = (-0.45, 0.45)
+
+    def pixel_matrix(self, v, h, w):
+        one, zero = torch.ones_like(v), torch.zeros_like(v)
+        return _stack_matrix([[one, zero, zero], [zero, one, -v * h]])
+
+
+class Rotate(_AffineOp):
+    """Rotation about the map centre by an angle in degrees (pixel space).
+
+    Range -30 .. 30 degrees, random sign per image. The output at pixel ``p`` samples the
+    input at ``R(angle) p``; corners that leave the map are zero.
+    """
+
+    name = 'Rotate'
+    range = (-30.0, 30.0)
+
+    def pixel_matrix(self, v, h, w):
+        rad = v * (math.pi / 180.0)
+        cos, sin, zero = torch.cos(rad), torch.sin(rad), torch.zeros_like(v)
+        return _stack_matrix([[cos, -sin, zero], [sin, cos, zero]])
+
+
+class Cutout(FeatureOp):
+    """Zero a square whose side is ``m * 0.2`` of each side of the map, at a random centre.
+
+    The centre is drawn uniformly in normalised [0, 1]^2 coordinates (shared by all levels);
+    the square is clipped at the map border, as in image Cutout. A cell is zeroed when its
+    centre lies strictly inside the square. Range 0 .. 0.2; straight-through in ``m``.
+
+    Params: ``centre`` (N, 2) as (x, y) in [0, 1].
+    """
+
+    name = 'Cutout'
+    range = (0.0, 0.2)
+
+    def sample(self, n, c, generator=None):
+        return {'centre': torch.rand(n, 2, generator=generator)}
+
+    def _apply(self, x, magnitude, params, generator):
+        _, _, h, w = x.shape
+        half = self.value(magnitude, params) / 2
+        centre = params['centre'].to(x.dtype)
+        ys = (torch.arange(h, device=x.device, dtype=x.dtype) + 0.5) / h
+        xs = (torch.arange(w, device=x.device, dtype=x.dtype) + 0.5) / w
+        inside_y = (ys[None, :] - centre[:, 1:]).abs() < half  # (N, H)
+        inside_x = (xs[None, :] - centre[:, :1]).abs() < half  # (N, W)
+        hole = inside_y[:, :, None] & inside_x[:, None, :]
+        return x * (~hole)[:, None].to(x.dtype)
+
+
+class Noise(FeatureOp):
+    """Add Gaussian noise with std ``m * 0.1 * std(x)``, std taken per image over (C, H, W).
+
+    The noise field depends on the level's shape, so it is drawn in :meth:`apply` from the
+    generator passed in (on the generator's device, then moved to ``x``'s). The feature's
+    std is treated as a constant: it only sets the noise scale, and its gradient is
+    undefined for constant maps. Range 0 .. 0.1; differentiable in ``m``.
+    """
+
+    name = 'Noise'
+    range = (0.0, 0.1)
+    differentiable = True
+
+    def _apply(self, x, magnitude, params, generator):
+        if generator is None:
+            eps = torch.randn_like(x)
+        else:
+            eps = torch.randn(
+                x.shape, generator=generator, device=generator.device,
+                dtype=x.dtype).to(x.device)
+        flat = x.detach().flatten(1)
+        # Half-precision std over C*H*W elements loses too much accuracy.
+        std = flat.float().std(dim=1) if flat.dtype in (torch.float16, torch.bfloat16) \
+            else flat.std(dim=1)
+        std = std.to(x.dtype)
+        scale = (self.value(magnitude, params).to(x.dtype) * std)[:, None, None, None]
+        return x + scale * eps
+
+
+def _rank_by_score(scores: Tensor) -> Tensor:
+    """(N, C) rank of every channel by descending score (0 = highest)."""
+    order = scores.argsort(dim=1, descending=True)
+    ranks = torch.empty_like(order)
+    ranks.scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
+    return ranks
+
+
+def _channel_count(fraction: Tensor, c: int) -> Tensor:
+    """round(fraction * c) as a 0-dim long tensor (kept on device: no host sync)."""
+    return torch.round(fraction.detach().double() * c).long()
+
+
+class ChannelShuffle(FeatureOp):
+    """Permute ``round(m * 1.0 * C)`` randomly chosen channels among themselves.
+
+    The chosen channels are those with the highest random scores; they are moved one step
+    along a cycle in score order, so every chosen channel moves (when at least two are
+    chosen) and the others stay. A cycle through a uniformly random order is a uniformly
+    random cyclic permutation. Range 0 .. 1 (``m = 1`` shuffles all channels);
+    straight-through in ``m``.
+
+    Params: ``scores`` (N, C) uniform.
+    """
+
+    name = 'ChannelShuffle'
+    range = (0.0, 1.0)
+
+    def sample(self, n, c, generator=None):
+        return {'scores': torch.rand(n, c, generator=generator)}
+
+    def _apply(self, x, magnitude, params, generator):
+        n, c = x.shape[:2]
+        count = _channel_count(self.value(magnitude, params), c)
+        order = params['scores'].argsort(dim=1, descending=True)  # rank -> channel
+        rank = torch.arange(c, device=x.device)
+        # Rank i < count takes the channel at rank (i + 1) mod count; the clamp keeps the
+        # modulus valid when count is 0 or 1, where the cycle is the identity.
+        source_rank = torch.where(rank < count, (rank + 1) % count.clamp(min=1), rank)
+        source = order.gather(1, source_rank.expand(n, c))
+        perm = torch.empty_like(order).scatter_(1, order, source)  # channel -> source channel
+        return x.gather(1, perm[:, :, None, None].expand_as(x))
+
+
+class ChannelDrop(FeatureOp):
+    """Zero ``round(m * 0.5 * C)`` randomly chosen channels (those with the highest scores).
+
+    No rescaling of the kept channels: the op removes knowledge, it does not emulate dropout.
+    Range 0 .. 0.5; straight-through in ``m``.
+
+    Params: ``scores`` (N, C) uniform.
+    """
+
+    name = 'ChannelDrop'
+    range = (0.0, 0.5)
+
+    def sample(self, n, c, generator=None):
+        return {'scores': torch.rand(n, c, generator=generator)}
+
+    def _apply(self, x, magnitude, params, generator):
+        count = _channel_count(self.value(magnitude, params), x.shape[1])
+        keep = _rank_by_score(params['scores']) >= count
+        return x * keep[:, :, None, None].to(x.dtype)
+
+
+FEATURE_OPS: Dict[str, FeatureOp] = {
+    op.name: op
+    for op in (ShearX(), ShearY(), TranslateX(), TranslateY(), Rotate(), Cutout(), Noise(),
+               ChannelShuffle(), ChannelDrop())
+}
+
+
+def build_ops(names: Sequence[str]) -> List[FeatureOp]:
+    """Look up feature ops by name.
+
+    Args:
+        names (Sequence[str]): op names, e.g. ``('Rotate', 'Cutout')``.
+
+    Returns:
+        list[FeatureOp]: the ops, in the given order.
+
+    Raises:
+        ValueError: if a name is unknown (the message lists the valid names) or repeated.
+    """
+    names = list(names)
+    unknown = [name for name in names if name not in FEATURE_OPS]
+    if unknown:
+        raise ValueError(f'unknown DAFA feature op(s) {unknown}; valid ops are '
+                         f'{sorted(FEATURE_OPS)}')
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f'DAFA feature ops must be distinct, got {repeated} more than once')
+    return [FEATURE_OPS[name] for name in names]
