@@ -14,7 +14,7 @@ import sokd_mmdet  # noqa: F401
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from sokd_mmdet.apis import ConfigError, check_config, load_config
+from sokd_mmdet.apis import ConfigError, check_config, init_cpu_distributed, load_config
 
 
 def parse_args(argv=None):
@@ -44,10 +44,11 @@ def main(argv=None):
         if args.teacher:
             if 'teacher' not in cfg.model:
                 raise ConfigError(f'--teacher: {args.config} is not a distillation config')
-            cfg.test_cfg = dict(type='TeacherStudentTestLoop')
+            cfg.test_cfg = dict(type='mmrazor.TeacherStudentTestLoop')
     except ConfigError as err:
         sys.exit(f'error: {err}')
     cfg.load_from = args.checkpoint
+    init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     return metrics

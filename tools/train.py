@@ -12,7 +12,7 @@ from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from sokd_mmdet.apis import ConfigError, check_config, load_config
+from sokd_mmdet.apis import ConfigError, check_config, init_cpu_distributed, load_config
 
 
 def parse_args(argv=None):
@@ -42,6 +42,7 @@ def main(argv=None):
         check_config(cfg, splits=('train', 'val'))
     except ConfigError as err:
         sys.exit(f'error: {err}')
+    init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
     return runner

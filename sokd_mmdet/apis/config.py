@@ -119,3 +119,23 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
     if load_from and not cfg.get('resume') and '://' not in load_from and \
             not osp.isfile(load_from):
         raise ConfigError(f'load_from {load_from} does not exist')
+
+
+def init_cpu_distributed(cfg: Config) -> bool:
+    """Start a gloo process group for ``--launcher pytorch`` on a machine without CUDA.
+
+    MMEngine 0.10.7's PyTorch launcher always calls ``torch.cuda.set_device``, which fails
+    without a GPU; a process group that already exists makes it skip its own set-up. With
+    CUDA this does nothing and MMEngine initialises as usual (NCCL).
+
+    Returns:
+        bool: whether this function initialised the process group.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available() or \
+            dist.is_initialized():
+        return False
+    dist.init_process_group(backend='gloo')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return True

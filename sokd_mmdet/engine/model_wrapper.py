@@ -18,8 +18,9 @@ class SoKDDistributedDataParallel(nn.Module):
       student gradients across ranks before each student step and the policy (and control
       variate) gradients before each policy step; DAFA draws its sub-policy from a generator
       with the same seed and state on every rank, so all ranks apply the same policy;
-    - buffers (BN statistics) are broadcast from rank 0 before each step, like DDP's
-      ``broadcast_buffers``.
+    - buffers (BN statistics) are broadcast from rank 0 after each step (DDP's
+      ``broadcast_buffers``, done after the step so that validation and checkpoints see
+      identical statistics on every rank).
 
     Use it with ``model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')``.
 
@@ -43,8 +44,9 @@ class SoKDDistributedDataParallel(nn.Module):
 
     def train_step(self, data, optim_wrapper):
         """Delegate to :meth:`SoKD.train_step` (which reduces gradients across ranks)."""
+        log_vars = self.module.train_step(data, optim_wrapper)
         self._sync_buffers()
-        return self.module.train_step(data, optim_wrapper)
+        return log_vars
 
     def val_step(self, data):
         """Delegate to the model's ``val_step``."""
