@@ -64,6 +64,7 @@ def test_sokd_train_resume_evaluate(tiny_data, teacher_ckpt, tmp_path):
     # both optimisers and the sampling generator are in the checkpoint
     assert set(last['optimizer']) == {'student', 'policy'}
     assert 'distiller.dafa._extra_state' in state
+    assert int(state['train_iter']) == 3  # the search schedule resumes where it stopped
     # the resumed run continued from the saved policy, it did not restart it
     assert not torch.equal(first['state_dict']['distiller.dafa.weights'],
                            state['distiller.dafa.weights'])

@@ -3,7 +3,6 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.dist import all_reduce_params, get_world_size
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
@@ -86,7 +85,9 @@ class SoKD(SingleTeacherDistill):
         self.search_end = search_end
         self.virtual_lr = virtual_lr
         self.hvp_eps = hvp_eps
-        self._local_iter = 0
+        # training steps taken; a buffer, so that it is checkpointed and a resumed run keeps
+        # the search schedule (and all ranks agree on it)
+        self.register_buffer('train_iter', torch.zeros((), dtype=torch.long))
         sources = [r.source for r in self.distiller.student_recorders.recorders.values()]
         # The policy gradient of the inner loss needs student features, not the head: with
         # recorders on backbone/neck only, the cheaper extract_feat suffices.
@@ -154,7 +155,9 @@ class SoKD(SingleTeacherDistill):
         student_ow, policy_ow = self._split_optim_wrapper(optim_wrapper)
         data = self.data_preprocessor(data, True)
         inputs, samples = data['inputs'], data['data_samples']
-        search = policy_ow is not None and self._search_now()
+        it = int(self.train_iter)
+        self.train_iter += 1
+        search = policy_ow is not None and self.search_at(it)
         with student_ow.optim_context(self):
             losses = self.loss(inputs, samples)
         loss, log_vars = self.parse_losses(losses)
@@ -190,10 +193,8 @@ class SoKD(SingleTeacherDistill):
                            'betas=(0.5, 0.999), weight_decay=1e-3)) to optim_wrapper')
         return student, policy
 
-    def _search_now(self) -> bool:
-        it = MessageHub.get_current_instance().get_info('iter')
-        if it is None:  # outside a Runner: count own steps
-            it, self._local_iter = self._local_iter, self._local_iter + 1
+    def search_at(self, it: int) -> bool:
+        """Whether training step ``it`` (0-based) takes a policy step."""
         if it < self.search_begin or (self.search_end is not None and it >= self.search_end):
             return False
         return (it - self.search_begin) % self.search_interval == 0
