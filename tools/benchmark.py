@@ -1,0 +1,517 @@
+"""The reproducible distillation benchmark on the built-in data set, in one command.
+
+1. generate the built-in data set (train split, and the generator's ``val`` split held out:
+   it is evaluated for the table and the curves, never used for selection or tuning);
+2. train the teacher once (cached in ``<out>/teacher-<hash>/`` by a hash of its resolved
+   config, the data and the iterations);
+3. train every method of ``METHODS`` for every seed through ``tools/train.py`` in a fresh
+   process, evaluating the held-out split every ``--eval-interval`` iterations; a run whose
+   ``metrics.json`` exists (with the same resolved config) is not trained again, so an
+   interrupted benchmark resumes where it stopped;
+4. read the COCO mAP curves and per-iteration times from each run's ``scalars.json``, and
+   its wall time and peak RSS from the process's own rusage;
+5. write ``<out>/results.json`` and, from it, the page ``--report`` (``docs/benchmark.md``)
+   and its plots (``images/`` next to the page).
+
+    python tools/benchmark.py [--out work_dirs/benchmark] [--methods NAME ...]
+        [--seeds 0 1 2] [--iters N] [--teacher-iters N] [--eval-interval N]
+        [--num-train N] [--num-val N] [--img-size PX] [--report docs/benchmark.md]
+        [--quick] [--report-only]
+"""
+import argparse
+import copy
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+import platform
+import pprint
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from importlib import metadata
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TEACHER_CFG = 'configs/quickstart/retinanet_r34_shapes_teacher.py'
+SOKD_CWD = 'configs/quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
+
+# Each method: its config, the base loss it is compared with (accuracy and cost ratios), a
+# line for the page, and config overrides in Python syntax (written into a per-run config
+# that inherits the method's config with ``_base_``).
+METHODS = {
+    'student': dict(
+        config='configs/quickstart/retinanet_r18_shapes_student.py', base=None,
+        about='RetinaNet R18 trained alone (no teacher)'),
+    'cwd': dict(
+        config='configs/quickstart/cwd_retinanet_r34_r18_shapes.py', base=None,
+        about='channel-wise distillation (CWD) on the 5 FPN levels'),
+    'fitnet': dict(
+        config='configs/quickstart/fitnet_retinanet_r34_r18_shapes.py', base=None,
+        about='FitNet-style L2 imitation of the 5 FPN levels'),
+    'sokd_cwd': dict(
+        config=SOKD_CWD, base='cwd', about='SoKD over CWD: DAFA + DAM'),
+    'sokd_fitnet': dict(
+        config='configs/quickstart/sokd_fitnet_retinanet_r34_r18_shapes.py', base='fitnet',
+        about='SoKD over FitNet: DAFA + DAM'),
+    'sokd_cwd_dafa_only': dict(
+        config=SOKD_CWD, base='cwd',
+        about='ablation: DAFA alone (no DAM; the unmasked CWD on the refined features)',
+        overrides=(
+            'model = dict(distiller=dict(dam=None, distill_losses={\n'
+            "    f'loss_fpn{i}': dict(full_weight=1.0, masked_weight=0.0, align_weight=0.0)\n"
+            '    for i in range(5)\n'
+            '}))\n')),
+    'sokd_cwd_dam_only': dict(
+        config=SOKD_CWD, base='cwd',
+        about='ablation: DAM alone (no DAFA, so no policy search and no policy optimiser)',
+        overrides=(
+            'model = dict(distiller=dict(dafa=None))\n'
+            '# without DAFA there is no policy: the optimiser and scheduler have no entry\n'
+            'optim_wrapper = dict(_delete_=True,\n'
+            "                     constructor='mmrazor.SoKDOptimWrapperConstructor',\n"
+            '                     student={{_base_.optim_wrapper.student}})\n'
+            'param_scheduler = dict(_delete_=True,\n'
+            '                       student={{_base_.param_scheduler.student}})\n')),
+    'sokd_cwd_dam_mutual': dict(
+        config=SOKD_CWD, base='cwd',
+        about="ablation: DAM supervised by mutual agreement only (supervision='mutual')",
+        overrides="model = dict(distiller=dict(dam=dict(supervision='mutual')))\n"),
+    'sokd_cwd_interval5': dict(
+        config=SOKD_CWD, base='cwd',
+        about='SoKD over CWD with a policy step every 5th iteration (search_interval=5)',
+        overrides='model = dict(search_interval=5)\n'),
+}
+
+# defaults of the full benchmark and of the --quick smoke setting
+FULL = dict(num_train=400, num_val=100, img_size=256, iters=300, teacher_iters=600,
+            eval_interval=50, seeds=[0, 1, 2], warmup_iters=5)
+QUICK = dict(num_train=8, num_val=4, img_size=128, iters=4, teacher_iters=4,
+             eval_interval=2, seeds=[0], warmup_iters=1, score_thr=0.0)
+COCO_KEYS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75',
+             'APs': 'bbox_mAP_s', 'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--out', default='work_dirs/benchmark',
+                        help='data, teacher, runs and results.json go here')
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS), metavar='NAME',
+                        default=None, help=f'subset of: {", ".join(METHODS)} (default: all)')
+    parser.add_argument('--seeds', nargs='+', type=int, default=None)
+    parser.add_argument('--num-train', type=int, default=None)
+    parser.add_argument('--num-val', type=int, default=None,
+                        help='held-out images (evaluated, never tuned on)')
+    parser.add_argument('--img-size', type=int, default=None)
+    parser.add_argument('--data-seed', type=int, default=0, help='data generator seed')
+    parser.add_argument('--iters', type=int, default=None, help='student iterations')
+    parser.add_argument('--teacher-iters', type=int, default=None)
+    parser.add_argument('--eval-interval', type=int, default=None,
+                        help='evaluate the held-out split every N iterations (curves)')
+    parser.add_argument('--warmup-iters', type=int, default=None,
+                        help='first iterations left out of the time per iteration')
+    parser.add_argument('--score-thr', type=float, default=None,
+                        help="detection score threshold (default: the configs' 0.05)")
+    parser.add_argument('--report', default='docs/benchmark.md', help='the Markdown page')
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny smoke setting: ' + ', '.join(
+                            f'{k}={v}' for k, v in QUICK.items()))
+    parser.add_argument('--report-only', action='store_true',
+                        help='only rewrite the page and plots from <out>/results.json')
+    args = parser.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    args.methods = args.methods or list(METHODS)
+    if args.eval_interval < 1 or args.iters < 1 or args.teacher_iters < 1:
+        parser.error('--iters, --teacher-iters and --eval-interval must be positive')
+    return args
+
+
+# ----------------------------------------------------------------------------- configs
+def _plain(obj):
+    """ConfigDict/lists of them as plain Python values (for ``repr`` in a config file)."""
+    if hasattr(obj, 'to_dict'):
+        obj = obj.to_dict()
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
+def scaled_schedule(schedulers, base_iters: int, iters: int):
+    """The config's iteration-based schedule stretched from ``base_iters`` to ``iters``.
+
+    ``begin``, ``end`` and ``milestones`` scale with the run length (at least 1 iteration
+    of warm-up), so a 300-iteration run keeps the quickstart schedule as it is.
+    """
+    if isinstance(schedulers, dict) and 'type' not in schedulers:  # one list per optimiser
+        return {k: scaled_schedule(v, base_iters, iters) for k, v in schedulers.items()}
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    out = []
+    for sched in copy.deepcopy(_plain(schedulers)):
+        for key in ('begin', 'end'):
+            if sched.get(key):
+                sched[key] = max(1, round(sched[key] * iters / base_iters))
+        if 'milestones' in sched:
+            sched['milestones'] = [max(1, round(m * iters / base_iters))
+                                   for m in sched['milestones']]
+        out.append(sched)
+    return out
+
+
+def _load(path: str):
+    from mmengine.config import Config
+    return Config.fromfile(path, import_custom_modules=False)
+
+
+def write_run_config(path: str, base_cfg: str, overrides: str, iters: int,
+                     policy_interval: int) -> tuple:
+    """Write a config that inherits ``base_cfg`` and changes what the benchmark needs.
+
+    On top of the method's ``overrides``: the schedule stretched to ``iters``, a log line
+    (and a ``scalars.json`` record) for every iteration with its own time (no smoothing),
+    and the DAFA policy logged every ``policy_interval`` iterations.
+
+    Returns:
+        tuple: (the resolved Config, its text) for hashing and for option keys.
+    """
+    head = (f'# written by tools/benchmark.py\n_base_ = [{osp.join(ROOT, base_cfg)!r}]\n'
+            + (overrides or ''))
+    with open(path, 'w') as f:
+        f.write(head)
+    cfg = _load(path)
+    text = [head, f'param_scheduler = {_dict_delete(scaled_schedule(cfg.param_scheduler, cfg.train_cfg.max_iters, iters))}',  # noqa: E501
+            # evaluations logged at their iteration (MMEngine's default logs them at epoch 0
+            # in an iteration-based loop)
+            'default_hooks = dict(logger=dict(interval=1, log_metric_by_epoch=False))',
+            'log_processor = dict(window_size=1)']
+    hooks = _plain(cfg.get('custom_hooks', []))
+    if any(h.get('type', '').endswith('DAFAPolicyLoggerHook') for h in hooks):
+        for h in hooks:
+            if h.get('type', '').endswith('DAFAPolicyLoggerHook'):
+                h['interval'] = policy_interval
+        text.append(f'custom_hooks = {pprint.pformat(hooks, width=90)}')
+    with open(path, 'w') as f:
+        f.write('\n'.join(text) + '\n')
+    cfg = _load(path)
+    return cfg, cfg.pretty_text
+
+
+def _dict_delete(schedule) -> str:
+    """``repr`` of a schedule; a per-optimiser dict replaces the inherited one whole."""
+    if isinstance(schedule, dict):
+        schedule = dict(_delete_=True, **schedule)
+    return pprint.pformat(schedule, width=90)
+
+
+def common_options(data_root: str, img: int, iters: int, eval_interval: int, seed: int,
+                   score_thr, cfg) -> list:
+    """``--cfg-options`` of every run: data, image size, iterations, seeds, checkpointing."""
+    ann = osp.join(data_root, 'annotations', 'instances_val.json')
+    opts = [f'{s}_dataloader.dataset.data_root={data_root}/' for s in ('train', 'val', 'test')]
+    opts += [f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
+             # Resize is the 3rd step of the train pipeline and the 2nd of the test pipeline
+             f'train_dataloader.dataset.pipeline.2.scale=({img},{img})',
+             f'val_dataloader.dataset.pipeline.1.scale=({img},{img})',
+             f'test_dataloader.dataset.pipeline.1.scale=({img},{img})',
+             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={eval_interval}',
+             f'default_hooks.checkpoint.interval={iters}', f'randomness.seed={seed}']
+    model = cfg.model
+    detector = 'model.architecture' if 'architecture' in model else 'model'
+    if score_thr is not None:
+        opts.append(f'{detector}.test_cfg.score_thr={score_thr}')
+    if model.get('distiller', {}).get('dafa'):
+        opts.append(f'model.distiller.dafa.seed={seed}')  # the policy's own sampling seed
+    return opts
+
+
+def _hash(*parts) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+# ------------------------------------------------------------------------------ runs
+def train(cfg_file: str, work_dir: str, options: list, log_file: str) -> dict:
+    """Run ``tools/train.py`` in a fresh process; its wall time and peak RSS.
+
+    The process's own rusage comes from ``os.wait4`` (``ru_maxrss``: the largest resident
+    set of the process and of its data-loader workers, not a sum), so each run is measured
+    alone even though the benchmark runs many.
+    """
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), cfg_file, '--work-dir',
+           work_dir, '--cfg-options', *options]
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''),
+               MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    t0 = time.time()
+    with open(log_file, 'w') as log:
+        log.write('$ ' + shlex.join(cmd) + '\n')
+        log.flush()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return dict(returncode=proc.returncode, wall_s=time.time() - t0,
+                peak_rss_mib=usage.ru_maxrss / 1024)  # KiB on Linux
+
+
+def read_scalars(work_dir: str) -> list:
+    """The records of the run's ``scalars.json`` (MMEngine's LocalVisBackend, JSON lines)."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}')
+    with open(files[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def parse_run(records: list, iters: int, eval_interval: int, warmup: int) -> dict:
+    """COCO metrics per evaluation, the final ones, and the time per training iteration.
+
+    The iteration after an evaluation is left out of the timing: MMEngine's timer runs from
+    the end of the previous iteration, so it includes the evaluation.
+    """
+    curve, times, data_times = [], [], []
+    last_iter = 0
+    for rec in records:
+        if 'lr' not in rec:  # an evaluation, logged after the iteration it follows
+            point = {'iter': last_iter}
+            for name, key in COCO_KEYS.items():
+                value = rec.get(f'coco/{key}')
+                point[name] = None if value is None or value < 0 else float(value)
+            # CocoMetric reports nothing when no box passes the score threshold: AP 0
+            point['no_detections'] = 'coco/bbox_mAP' not in rec
+            if point['no_detections']:
+                point.update({n: 0.0 for n in ('AP', 'AP50', 'AP75')})
+            curve.append(point)
+        else:
+            step = last_iter = rec['step']
+            after_eval = step > 1 and (step - 1) % eval_interval == 0
+            if step > warmup and not after_eval:
+                times.append(rec['time'])
+                data_times.append(rec.get('data_time', 0.0))
+    if not curve or curve[-1]['iter'] != iters:
+        raise ValueError(f'no evaluation at iteration {iters} in scalars.json')
+    final = {k: v for k, v in curve[-1].items() if k in COCO_KEYS}
+    cost = dict(iter_time_s=statistics.fmean(times) if times else None,
+                iter_time_std_s=statistics.stdev(times) if len(times) > 1 else None,
+                data_time_s=statistics.fmean(data_times) if data_times else None,
+                iters_timed=len(times))
+    return dict(metrics=final, curve=curve, cost=cost,
+                no_detections=curve[-1]['no_detections'])
+
+
+def train_teacher(args, data_root: str) -> dict:
+    """Train the teacher once per (resolved config, data, iterations); reuse it after."""
+    os.makedirs(args.out, exist_ok=True)
+    probe = osp.join(args.out, 'teacher.py')
+    n = args.teacher_iters
+    cfg, text = write_run_config(probe, TEACHER_CFG, '', n, 1)
+    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg)
+    key = _hash(text, options, n)
+    work_dir = osp.join(args.out, f'teacher-{key}')
+    ckpt = osp.join(work_dir, f'iter_{n}.pth')
+    summary_file = osp.join(work_dir, 'metrics.json')
+    if osp.isfile(ckpt) and osp.isfile(summary_file):
+        with open(summary_file) as f:
+            result = json.load(f)
+        print(f'teacher: reusing {ckpt} (AP={_ap(result["metrics"])})', flush=True)
+        return dict(result, cached=True)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    os.makedirs(work_dir)
+    cfg_file = osp.join(work_dir, 'teacher.py')
+    shutil.move(probe, cfg_file)
+    print(f'teacher: training {TEACHER_CFG} for {n} iterations -> {work_dir}', flush=True)
+    run = train(cfg_file, work_dir, options, osp.join(work_dir, 'train.log'))
+    if run['returncode'] != 0 or not osp.isfile(ckpt):
+        sys.exit(f'benchmark: the teacher failed (exit code {run["returncode"]}); see '
+                 f'{osp.join(work_dir, "train.log")}:\n{_tail(osp.join(work_dir, "train.log"))}')
+    parsed = parse_run(read_scalars(work_dir), n, n, args.warmup_iters)
+    result = dict(config=TEACHER_CFG, work_dir=work_dir, checkpoint=ckpt, key=key,
+                  metrics=parsed['metrics'],
+                  cost=dict(parsed['cost'], wall_s=run['wall_s'],
+                            peak_rss_mib=run['peak_rss_mib']))
+    with open(summary_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(f'teacher: AP={_ap(result["metrics"])} in {run["wall_s"]:.0f} s', flush=True)
+    return dict(result, cached=False)
+
+
+def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) -> dict:
+    """Train (or reuse) one method with one seed; its record for ``results.json``."""
+    spec = METHODS[name]
+    work_dir = osp.join(args.out, 'runs', name, f'seed{seed}')
+    os.makedirs(osp.dirname(work_dir), exist_ok=True)
+    probe = osp.join(osp.dirname(work_dir), f'.seed{seed}.py')
+    policy_interval = max(1, min(20, args.iters // 15))
+    cfg, text = write_run_config(probe, spec['config'], spec.get('overrides'), args.iters,
+                                 policy_interval)
+    options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
+                             args.score_thr, cfg)
+    if 'teacher' in cfg.model:
+        options.append(f'model.teacher_ckpt={teacher_ckpt}')
+    key = _hash(text, options)
+    summary_file = osp.join(work_dir, 'metrics.json')
+    if osp.isfile(summary_file):
+        with open(summary_file) as f:
+            record = json.load(f)
+        if record.get('key') == key:
+            os.remove(probe)
+            # timed again from the log, in case --warmup-iters changed
+            parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
+                               args.warmup_iters)
+            record['cost'].update(parsed['cost'])
+            return dict(record, cached=True)
+    shutil.rmtree(work_dir, ignore_errors=True)  # an interrupted or outdated run: afresh
+    os.makedirs(work_dir)
+    cfg_file = osp.join(work_dir, f'{name}.py')
+    shutil.move(probe, cfg_file)
+    log = osp.join(work_dir, 'train.log')
+    run = train(cfg_file, work_dir, options, log)
+    if run['returncode'] != 0:
+        return dict(method=name, seed=seed, failed=True, log=log, returncode=run['returncode'])
+    parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
+                       args.warmup_iters)
+    history = osp.join(work_dir, 'policy_history.json')
+    policy = None
+    if osp.isfile(history):
+        with open(history) as f:
+            policy = [{k: h[k] for k in ('iter', 'apply_prob', 'magnitude')}
+                      for h in json.load(f)]
+    record = dict(method=name, seed=seed, key=key, work_dir=work_dir,
+                  config=cfg_file, metrics=parsed['metrics'], curve=parsed['curve'],
+                  no_detections=parsed['no_detections'], policy_history=policy,
+                  cost=dict(parsed['cost'], wall_s=run['wall_s'],
+                            peak_rss_mib=run['peak_rss_mib']))
+    with open(summary_file, 'w') as f:
+        json.dump(record, f, indent=1)
+    return dict(record, cached=False)
+
+
+# ------------------------------------------------------------------------------ report
+def machine_info() -> dict:
+    """CPU model, cores, thread setting, library versions."""
+    cpu = platform.processor() or '?'
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next(line.split(':', 1)[1].strip() for line in f
+                       if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    info = dict(cpu_model=cpu, logical_cores=os.cpu_count(),
+                usable_cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity')
+                else os.cpu_count(),
+                omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+                python=platform.python_version(), platform=platform.platform())
+    for pkg in ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmrazor'):
+        try:
+            info[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            info[pkg] = None
+    return info
+
+
+def _ap(metrics) -> str:
+    return 'n/a' if not metrics or metrics.get('AP') is None else f'{100 * metrics["AP"]:.1f}'
+
+
+def _tail(path: str, n: int = 30) -> str:
+    with open(path, errors='replace') as f:
+        return ''.join(f.readlines()[-n:])
+
+
+def _fmt_s(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s'
+
+
+def write_outputs(args, results: dict) -> None:
+    """``results.json`` and the page with its plots."""
+    from sokd_mmdet.benchmark import write_report
+    with open(osp.join(args.out, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+    report = args.report if osp.isabs(args.report) else osp.join(os.getcwd(), args.report)
+    os.makedirs(osp.dirname(report), exist_ok=True)
+    summary = write_report(results, report)
+    print('wrote ' + ', '.join([osp.join(args.out, 'results.json')] + summary['files']),
+          flush=True)
+    for c in summary['comparisons']:
+        from sokd_mmdet.benchmark import verdict_sentence
+        print('  ' + verdict_sentence(c).replace('**', ''), flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.out = osp.abspath(args.out)
+    command = shlex.join(['python', 'tools/benchmark.py'] + list(
+        sys.argv[1:] if argv is None else argv))
+    if args.report_only:
+        with open(osp.join(args.out, 'results.json')) as f:
+            write_outputs(args, json.load(f))
+        return
+    t0 = time.time()
+    started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
+    from sokd_mmdet.datasets import generate_detection_dataset
+    data_root = osp.join(args.out, 'data', f'shapes-{args.num_train}-{args.num_val}-'
+                         f'{args.img_size}px-seed{args.data_seed}')
+    print(f'data: {args.num_train} train / {args.num_val} held-out images of '
+          f'{args.img_size} px -> {data_root}', flush=True)
+    generate_detection_dataset(data_root, num_train=args.num_train, num_val=args.num_val,
+                               img_size=(args.img_size, args.img_size), seed=args.data_seed,
+                               progress=False)
+    teacher = train_teacher(args, data_root)
+
+    jobs = [(name, seed) for seed in args.seeds for name in args.methods]
+    runs, failed, spent = [], [], {}
+    for k, (name, seed) in enumerate(jobs, 1):
+        start = time.time()
+        print(f'[{k}/{len(jobs)}] {name} seed {seed}: training...', flush=True)
+        record = run_method(args, name, seed, data_root, teacher['checkpoint'])
+        took = time.time() - start
+        if record.get('failed'):
+            failed.append({k: record[k] for k in ('method', 'seed', 'log')})
+            print(f'[{k}/{len(jobs)}] {name} seed {seed}: FAILED (exit code '
+                  f'{record["returncode"]}), see {record["log"]}:\n{_tail(record["log"], 15)}',
+                  flush=True)
+        else:
+            runs.append(record)
+        # the estimate uses each method's own past runs (SoKD is slower than the rest);
+        # a resumed run counts with its recorded wall time
+        wall = record.get('cost', {}).get('wall_s', took)
+        spent.setdefault(name, []).append(wall)
+        overall = statistics.fmean(w for ws in spent.values() for w in ws)
+        eta = sum(statistics.fmean(spent[n]) if n in spent else overall
+                  for n, _ in jobs[k:])
+        status = 'reused' if record.get('cached') else f'{took:.0f} s'
+        if not record.get('failed'):
+            print(f'[{k}/{len(jobs)}] {name} seed {seed}: AP={_ap(record["metrics"])} '
+                  f'({status}), elapsed {_fmt_s(time.time() - t0)}, ETA {_fmt_s(eta)}',
+                  flush=True)
+
+    machine = dict(machine_info(), started=started,
+                   finished=time.strftime('%Y-%m-%d %H:%M:%S %Z'))
+    settings = {k: getattr(args, k) for k in ('num_train', 'num_val', 'img_size', 'data_seed',
+                                              'iters', 'teacher_iters', 'eval_interval',
+                                              'seeds', 'warmup_iters', 'score_thr', 'quick')}
+    results = dict(
+        schema=1, command=command, machine=machine, settings=settings,
+        methods={n: {k: METHODS[n].get(k) for k in ('config', 'base', 'about', 'overrides')}
+                 for n in args.methods},
+        teacher={k: v for k, v in teacher.items()}, runs=runs, failed=failed,
+        total_wall_s=time.time() - t0)
+    write_outputs(args, results)
+    print(f'benchmark finished in {_fmt_s(time.time() - t0)}', flush=True)
+    if failed:
+        sys.exit(f'benchmark: {len(failed)} run(s) failed: ' +
+                 ', '.join(f'{f["method"]} seed {f["seed"]}' for f in failed))
+
+
+if __name__ == '__main__':
+    main()
