@@ -146,8 +146,9 @@ def _plain(obj):
 def scaled_schedule(schedulers, base_iters: int, iters: int):
     """The config's iteration-based schedule stretched from ``base_iters`` to ``iters``.
 
-    ``begin``, ``end`` and ``milestones`` scale with the run length (at least 1 iteration
-    of warm-up), so a 300-iteration run keeps the quickstart schedule as it is.
+    ``begin``, ``end`` and ``milestones`` scale with the run length, so a 300-iteration run
+    keeps the quickstart schedule as it is. A scheduler spans at least 2 iterations: MMEngine's
+    ``LinearLR`` over a single one never leaves its start factor.
     """
     if isinstance(schedulers, dict) and 'type' not in schedulers:  # one list per optimiser
         return {k: scaled_schedule(v, base_iters, iters) for k, v in schedulers.items()}
@@ -155,9 +156,11 @@ def scaled_schedule(schedulers, base_iters: int, iters: int):
         schedulers = [schedulers]
     out = []
     for sched in copy.deepcopy(_plain(schedulers)):
-        for key in ('begin', 'end'):
-            if sched.get(key):
-                sched[key] = max(1, round(sched[key] * iters / base_iters))
+        if sched.get('begin'):
+            sched['begin'] = round(sched['begin'] * iters / base_iters)
+        if sched.get('end'):
+            sched['end'] = max(sched.get('begin', 0) + 2,
+                               round(sched['end'] * iters / base_iters))
         if 'milestones' in sched:
             sched['milestones'] = [max(1, round(m * iters / base_iters))
                                    for m in sched['milestones']]
@@ -186,7 +189,8 @@ def write_run_config(path: str, base_cfg: str, overrides: str, iters: int,
     with open(path, 'w') as f:
         f.write(head)
     cfg = _load(path)
-    text = [head, f'param_scheduler = {_dict_delete(scaled_schedule(cfg.param_scheduler, cfg.train_cfg.max_iters, iters))}',  # noqa: E501
+    schedule = scaled_schedule(cfg.param_scheduler, cfg.train_cfg.max_iters, iters)
+    text = [head, f'param_scheduler = {_dict_delete(schedule)}',
             # evaluations logged at their iteration (MMEngine's default logs them at epoch 0
             # in an iteration-based loop)
             'default_hooks = dict(logger=dict(interval=1, log_metric_by_epoch=False))',
@@ -281,7 +285,7 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int) -> dic
     curve, times, data_times = [], [], []
     last_iter = 0
     for rec in records:
-        if 'lr' not in rec:  # an evaluation, logged after the iteration it follows
+        if 'loss' not in rec:  # an evaluation, logged after the iteration it follows
             point = {'iter': last_iter}
             for name, key in COCO_KEYS.items():
                 value = rec.get(f'coco/{key}')
@@ -320,13 +324,15 @@ def train_teacher(args, data_root: str) -> dict:
     ckpt = osp.join(work_dir, f'iter_{n}.pth')
     summary_file = osp.join(work_dir, 'metrics.json')
     if osp.isfile(ckpt) and osp.isfile(summary_file):
+        os.remove(probe)
         with open(summary_file) as f:
             result = json.load(f)
         print(f'teacher: reusing {ckpt} (AP={_ap(result["metrics"])})', flush=True)
         return dict(result, cached=True)
     shutil.rmtree(work_dir, ignore_errors=True)
     os.makedirs(work_dir)
-    cfg_file = osp.join(work_dir, 'teacher.py')
+    # beside the work dir: the Runner writes the resolved config into the work dir
+    cfg_file = osp.join(args.out, f'teacher-{key}.py')
     shutil.move(probe, cfg_file)
     print(f'teacher: training {TEACHER_CFG} for {n} iterations -> {work_dir}', flush=True)
     run = train(cfg_file, work_dir, options, osp.join(work_dir, 'train.log'))
@@ -349,9 +355,10 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
     spec = METHODS[name]
     work_dir = osp.join(args.out, 'runs', name, f'seed{seed}')
     os.makedirs(osp.dirname(work_dir), exist_ok=True)
-    probe = osp.join(osp.dirname(work_dir), f'.seed{seed}.py')
+    # beside the work dir: the Runner writes the resolved config into the work dir
+    cfg_file = osp.join(osp.dirname(work_dir), f'seed{seed}.py')
     policy_interval = max(1, min(20, args.iters // 15))
-    cfg, text = write_run_config(probe, spec['config'], spec.get('overrides'), args.iters,
+    cfg, text = write_run_config(cfg_file, spec['config'], spec.get('overrides'), args.iters,
                                  policy_interval)
     options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
                              args.score_thr, cfg)
@@ -363,7 +370,6 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
         with open(summary_file) as f:
             record = json.load(f)
         if record.get('key') == key:
-            os.remove(probe)
             # timed again from the log, in case --warmup-iters changed
             parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
                                args.warmup_iters)
@@ -371,8 +377,6 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
             return dict(record, cached=True)
     shutil.rmtree(work_dir, ignore_errors=True)  # an interrupted or outdated run: afresh
     os.makedirs(work_dir)
-    cfg_file = osp.join(work_dir, f'{name}.py')
-    shutil.move(probe, cfg_file)
     log = osp.join(work_dir, 'train.log')
     run = train(cfg_file, work_dir, options, log)
     if run['returncode'] != 0:
@@ -434,7 +438,7 @@ def _fmt_s(seconds: float) -> str:
 
 def write_outputs(args, results: dict) -> None:
     """``results.json`` and the page with its plots."""
-    from sokd_mmdet.benchmark import write_report
+    from sokd_mmdet.benchmark import verdict_sentence, write_report
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
     report = args.report if osp.isabs(args.report) else osp.join(os.getcwd(), args.report)
@@ -443,7 +447,6 @@ def write_outputs(args, results: dict) -> None:
     print('wrote ' + ', '.join([osp.join(args.out, 'results.json')] + summary['files']),
           flush=True)
     for c in summary['comparisons']:
-        from sokd_mmdet.benchmark import verdict_sentence
         print('  ' + verdict_sentence(c).replace('**', ''), flush=True)
 
 
@@ -504,7 +507,7 @@ def main(argv=None):
         schema=1, command=command, machine=machine, settings=settings,
         methods={n: {k: METHODS[n].get(k) for k in ('config', 'base', 'about', 'overrides')}
                  for n in args.methods},
-        teacher={k: v for k, v in teacher.items()}, runs=runs, failed=failed,
+        teacher=teacher, runs=runs, failed=failed,
         total_wall_s=time.time() - t0)
     write_outputs(args, results)
     print(f'benchmark finished in {_fmt_s(time.time() - t0)}', flush=True)

@@ -58,15 +58,23 @@ def load_config(path: str,
 def _enable_amp(cfg: Config) -> None:
     """Mixed precision for a single optimiser, or the student's of a SoKD optimiser dict.
 
-    The policy's gradients are set by hand (unrolled + RELAX estimates, never scaled), so
-    its optimiser stays a plain ``OptimWrapper``.
+    With CUDA: MMEngine's ``AmpOptimWrapper`` (float16, dynamic loss scaling). Without:
+    :class:`CPUAutocastOptimWrapper` (bfloat16 autocast, no scaling needed). The policy's
+    gradients are set by hand (unrolled + RELAX estimates, never scaled), so its optimiser
+    stays a plain ``OptimWrapper``; the virtual passes of the policy step run under the
+    student wrapper's autocast.
     """
+    import torch
     wrapper = cfg.optim_wrapper
     children = [v for k, v in wrapper.items()
                 if k != 'policy' and isinstance(v, dict) and 'optimizer' in v]
     for w in (children or [wrapper]):
-        w.type = 'AmpOptimWrapper'
-        w.loss_scale = 'dynamic'
+        if torch.cuda.is_available():
+            w.type = 'AmpOptimWrapper'
+            w.loss_scale = 'dynamic'
+        else:
+            w.type = 'mmrazor.CPUAutocastOptimWrapper'
+            w.dtype = 'bfloat16'
 
 
 def _dataset_paths(dataset: dict):

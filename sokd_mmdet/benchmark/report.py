@@ -208,10 +208,12 @@ def _settings_text(s: dict, teacher: dict) -> str:
         '- The held-out split is never used for selection or tuning: every number is the '
         'final checkpoint of its run (no best-checkpoint pick), with the configs as they '
         'are in the repository.',
-        f"- Time per iteration: mean of MMEngine's logged `time` over the run, leaving out "
-        f"the first {s.get('warmup_iters')} iterations and each iteration that follows an "
-        'evaluation (its timer includes the COCO evaluation). Peak memory: the largest '
-        'resident set size of the training process (`wait4` rusage).',
+        f"- Time per iteration: mean of MMEngine's logged `time` (data loading included) "
+        f"over the run, leaving out the first {s.get('warmup_iters')} iteration(s) and each "
+        'iteration that follows an evaluation (its timer includes the COCO evaluation). '
+        'Whole run: wall time of the training process (start-up, training, the '
+        'evaluations, the final checkpoint). Peak memory: the largest resident set size of '
+        'the training process (its `wait4` rusage). Runs are trained one after another.',
     ]
     if s.get('quick'):
         lines.insert(0, '- **Smoke setting (`--quick`)**: far too short to compare methods; '
@@ -280,17 +282,19 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
             f"{_x(r.get('peak_rss_mib'))} |")
     tc = teacher.get('cost') or {}
     if tc:
-        out += ['', f"The teacher's training took {tc.get('wall_s', 0):.0f} s "
-                f"({tc.get('iter_time_s') or 0:.3f} s per iteration, peak RSS "
-                f"{tc.get('peak_rss_mib') or 0:.0f} MiB)"
-                + (' (reused from the cache).' if teacher.get('cached') else '.')]
+        out += ['', f"The teacher's training took {tc.get('wall_s', 0):.0f} s, "
+                f"{tc.get('iter_time_s') or 0:.3f} s per iteration, peak RSS "
+                f"{tc.get('peak_rss_mib') or 0:.0f} MiB"
+                + ('; this run reused its cached checkpoint.' if teacher.get('cached')
+                   else '.')]
     out.append('')
 
     out += ['## Plots', '']
     if 'map_curve' in images:
         out += [f"![mAP vs iteration]({images['map_curve']})", '',
                 'AP on the held-out split against training iterations, mean over seeds '
-                '(shaded: ± one standard deviation); dashed: the teacher.', '']
+                '(shaded: ± one standard deviation); solid: SoKD variants, dashed: the '
+                'others, dotted black: the final teacher.', '']
     if 'policy' in images:
         out += [f"![learned DAFA policy]({images['policy']})", '',
                 'The learned DAFA policy of each method with a policy search, mean over '

@@ -1,9 +1,10 @@
 from .hooks import DAFAPolicyLoggerHook
 from .loops import TeacherStudentTestLoop
 from .model_wrapper import SoKDDistributedDataParallel
-from .optimizers import SoKDOptimWrapperConstructor
+from .optimizers import CPUAutocastOptimWrapper, SoKDOptimWrapperConstructor
 
 __all__ = [
     'DAFAPolicyLoggerHook', 'TeacherStudentTestLoop', 'SoKDOptimWrapperConstructor',
+    'CPUAutocastOptimWrapper',
     'SoKDDistributedDataParallel'
 ]

@@ -301,8 +301,11 @@ def _figure(hw: Tuple[int, int], colorbars: Sequence[bool], title: Optional[str]
 def _show(ax, panel: np.ndarray, extent_hw: Tuple[float, float], title: str,
           unit: str) -> None:
     """Show a panel with axes in ``unit`` (input pixels or cells) spanning ``extent_hw``."""
+    from matplotlib.ticker import MaxNLocator
     h, w = extent_hw
     ax.imshow(panel, extent=(0, w, h, 0), interpolation='nearest')
+    for axis in (ax.xaxis, ax.yaxis):  # few ticks: readable, and ticks cost time
+        axis.set_major_locator(MaxNLocator(5, integer=True))
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
     ax.set_xlabel(unit, fontsize=7, labelpad=1)
@@ -318,25 +321,29 @@ def _colorbar(fig, cax, cmap: str, vmin: float, vmax: float, label: str) -> None
     bar.ax.tick_params(labelsize=7)
 
 
-def _label_scores(ax, boxes: np.ndarray, scores: Optional[np.ndarray],
-                  min_score: float) -> None:
-    """Write each drawn region's score at its top-left corner."""
+def _label_scores(ax, boxes: np.ndarray, scores: Optional[np.ndarray], min_score: float,
+                  height: float) -> None:
+    """Write each drawn region's score above its top-left corner (below it at the top)."""
     if scores is None:
         return
     scores = np.asarray(scores, dtype=np.float32).reshape(-1)
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     keep = (scores > min_score) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-    for (x1, y1, _, _), s in zip(boxes[keep], scores[keep]):
-        ax.text(x1, y1, f'{s:.2f}', color='black', fontsize=6, va='bottom', ha='left',
+    for (x1, y1, _, y2), s in zip(boxes[keep], scores[keep]):
+        # a label above a box at the top edge would cover the panel title
+        above = y1 >= 0.08 * height
+        ax.text(x1, y1 if above else y2, f'{s:.2f}', color='black', fontsize=6,
+                va='bottom' if above else 'top', ha='left',
                 bbox=dict(boxstyle='square,pad=0.1', fc=np.array(REGION_COLOR) / 255,
                           ec='none', alpha=0.8))
 
 
 def _finish(fig, out_file: Optional[str]) -> np.ndarray:
+    """Render once; the PNG is written from the same pixels (``savefig`` would render again)."""
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    if out_file is not None:
-        fig.savefig(out_file)
+    if out_file is not None and not cv2.imwrite(out_file, image[..., ::-1]):
+        raise OSError(f'could not write {out_file}')
     return image
 
 
@@ -348,7 +355,7 @@ def draw_regions(image: np.ndarray,
                  scores: Optional[np.ndarray] = None,
                  gt_boxes: Optional[np.ndarray] = None,
                  min_score: float = 0.0,
-                 vmax: Optional[float] = None,
+                 vrange: Optional[Tuple[float, float]] = None,
                  title: Optional[str] = None,
                  out_file: Optional[str] = None) -> np.ndarray:
     """DAM's distinctive areas over the input image.
@@ -366,9 +373,10 @@ def draw_regions(image: np.ndarray,
         scores (np.ndarray, optional): (k,) region scores; ``<= min_score`` not drawn.
         gt_boxes (np.ndarray, optional): (n, 4) ground-truth boxes in input pixels.
         min_score (float): DAM's ``min_score``. Defaults to 0.
-        vmax (float, optional): heat of the brightest colour (the scale starts at 0). None:
-            the largest value of the three heatmaps, so that an untrained DAM (all heat
-            near its 0.1 prior) still shows where it looks; pass 1.0 to compare runs.
+        vrange (tuple[float, float], optional): heat of the darkest and the brightest
+            colour. None: the range of the three heatmaps, so that an untrained DAM (all
+            heat near its 0.1 prior) still shows where it looks; pass (0, 1) to compare
+            pictures.
         title (str, optional): figure title.
         out_file (str, optional): where to save the PNG.
 
@@ -379,9 +387,11 @@ def draw_regions(image: np.ndarray,
     heats = [_check_map(heat, name) for heat, name in ((heat_s, 'heat_s'),
                                                        (heat_t, 'heat_t'),
                                                        (mutual, 'mutual'))]
-    if vmax is None:
-        vmax = max(float(heat.max()) for heat in heats)
-    vmax = max(float(vmax), 1e-6)
+    if vrange is None:
+        vrange = (min(float(heat.min()) for heat in heats),
+                  max(float(heat.max()) for heat in heats))
+    vmin, vmax = float(vrange[0]), float(vrange[1])
+    vmax = max(vmax, vmin + 1e-6)
     h, w = image.shape[:2]
     scale = panel_scale(h, w)
     fig, axes, caxes = _figure((h, w), (False, False, False, True), title)
@@ -392,10 +402,11 @@ def draw_regions(image: np.ndarray,
         (heats[2], boxes, None, 'mutual heatmap, regions'),
     ]
     for ax, (heat, bxs, gts, name) in zip(axes, panels):
-        panel = region_panel(image, heat, bxs, scores, gts, scale, min_score, vmax=vmax)
+        panel = region_panel(image, heat, bxs, scores, gts, scale, min_score, vmin=vmin,
+                             vmax=vmax)
         _show(ax, panel, (h, w), name, 'input pixels')
-    _label_scores(axes[3], boxes, scores, min_score)
-    _colorbar(fig, caxes[3], HEAT_CMAP, 0.0, vmax, 'heat')
+    _label_scores(axes[3], boxes, scores, min_score, h)
+    _colorbar(fig, caxes[3], HEAT_CMAP, vmin, vmax, 'heat')
     return _finish(fig, out_file)
 
 

@@ -28,11 +28,12 @@ def test_missing_config_file():
 
 
 def test_amp_is_applied_to_the_student_optimiser_only():
+    amp = 'AmpOptimWrapper' if torch.cuda.is_available() else 'mmrazor.CPUAutocastOptimWrapper'
     cfg = load_config(config_path(SOKD), amp=True)
-    assert cfg.optim_wrapper.student.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.student.type == amp
     assert cfg.optim_wrapper.policy.type == 'OptimWrapper'
     plain = load_config(config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'), amp=True)
-    assert plain.optim_wrapper.type == 'AmpOptimWrapper'
+    assert plain.optim_wrapper.type == amp
 
 
 def test_resume_from_missing_checkpoint(tmp_path):

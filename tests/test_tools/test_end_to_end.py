@@ -107,3 +107,18 @@ def test_train_tool_reports_a_missing_teacher_checkpoint(tiny_data, tmp_path):
 def test_export_refuses_a_plain_detector_checkpoint(teacher_ckpt, tmp_path):
     with pytest.raises(SystemExit, match='distillation checkpoint'):
         export_tool.main([teacher_ckpt, str(tmp_path / 'x.pth')])
+
+
+def test_sokd_trains_with_amp(tiny_data, teacher_ckpt, tmp_path):
+    """--amp: bf16 autocast on the CPU (float16 + loss scaling with CUDA), bi-level step
+    included; losses stay finite and the policy still moves."""
+    opts = tiny_options(tiny_data, str(tmp_path), iters=2, teacher_ckpt=teacher_ckpt)
+    runner = train_tool.main([config_path('quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'),
+                              '--amp', '--cfg-options', *as_cli(opts)])
+    student_wrapper = runner.optim_wrapper['student']
+    assert type(student_wrapper).__name__ in ('CPUAutocastOptimWrapper', 'AmpOptimWrapper')
+    scalars = runner.message_hub.log_scalars
+    for key in ('train/loss', 'train/policy/reward', 'train/distill.loss_fpn0_masked'):
+        assert torch.isfinite(torch.tensor(scalars[key].current())), key
+    dafa = runner.model.distiller.dafa
+    assert dafa.weights.detach().abs().max() > 0

@@ -155,6 +155,13 @@ class _AffineOp(FeatureOp):
         raise NotImplementedError
 
     def _apply(self, x, magnitude, params, generator):
+        if x.dtype in (torch.float16, torch.bfloat16) or torch.is_autocast_enabled(
+                x.device.type):
+            # affine_grid/grid_sample lack half-precision CPU kernels (forward and backward):
+            # under --amp, sample in float32 with autocast off, return the input's dtype
+            with torch.autocast(x.device.type, enabled=False):
+                return self._apply(x.float(), magnitude.float(), params,
+                                   generator).to(x.dtype)
         n, _, h, w = x.shape
         v = self.value(magnitude, params).to(x.dtype).expand(n)
         a = self.pixel_matrix(v, h, w)

@@ -1,0 +1,125 @@
+"""SoKDVisualizationHook inside a real Runner, and tools/visualize_sokd.py on its checkpoint."""
+import glob
+import importlib.util
+import os.path as osp
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+import sokd_mmdet.engine.hooks.sokd_visualization_hook  # noqa: F401  (registers the hook)
+from conftest import ROOT, as_cli, config_path, tiny_options
+from sokd_mmdet.engine.hooks.sokd_visualization_hook import (SoKDVisualizationHook,
+                                                             take_images)
+
+SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
+KINDS = ('regions', 'features', 'dafa')
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        'tool_visualize_sokd', osp.join(ROOT, 'tools', 'visualize_sokd.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def trained(tiny_data, tmp_path_factory):
+    """Two SoKD iterations with the hook drawing every iteration; the visualiser's calls."""
+    work_dir = str(tmp_path_factory.mktemp('vis_run'))
+    cfg = Config.fromfile(config_path(SOKD_RETINA))
+    cfg.merge_from_dict(tiny_options(tiny_data, work_dir, iters=2))
+    cfg.model.teacher_ckpt = None
+    cfg.train_cfg.val_interval = 100  # no evaluation: not what is tested here
+    cfg.custom_hooks = [dict(type='mmrazor.SoKDVisualizationHook', interval=1, num_images=1,
+                             levels=(0, ))]
+    runner = Runner.from_cfg(cfg)
+    calls = []
+    add_image = runner.visualizer.add_image
+
+    def recording_add_image(name, image, step=0):
+        calls.append((name, step, image.shape, image.dtype, runner.model.training))
+        add_image(name, image, step=step)
+
+    runner.visualizer.add_image = recording_add_image
+    runner.train()
+    return work_dir, calls
+
+
+def test_hook_writes_pictures_and_feeds_the_visualiser(trained):
+    work_dir, calls = trained
+    for step in (1, 2):
+        for kind in KINDS:
+            assert osp.isfile(osp.join(work_dir, 'vis', f'iter_{step}',
+                                       f'{kind}_img0_lvl0.png'))
+    assert not osp.exists(osp.join(work_dir, 'vis', 'iter_3'))
+    sokd = [c for c in calls if c[0].startswith('sokd_')]
+    # every iteration, and not again after training (the last iteration was just drawn)
+    assert sorted((name, step) for name, step, *_ in sokd) == sorted(
+        (f'sokd_{kind}_img0_lvl0', step) for kind in KINDS for step in (1, 2))
+    for _, _, shape, dtype, training in sokd:
+        assert dtype == np.uint8 and len(shape) == 3 and shape[2] == 3
+        assert training  # train mode restored before the pictures are handed over
+    # the LocalVisBackend of the default runtime wrote them too
+    local = glob.glob(osp.join(work_dir, '*', 'vis_data', 'vis_image', 'sokd_*.png'))
+    assert len(local) == len(sokd)
+
+
+def test_hook_after_train_and_argument_checks():
+    hook = SoKDVisualizationHook(interval=10)
+    drawn = []
+    hook._draw = lambda runner, step, batch: drawn.append(step)
+    hook.after_train(SimpleNamespace(iter=7))
+    assert drawn == [7]
+    with pytest.raises(ValueError, match='interval'):
+        SoKDVisualizationHook(interval=0)
+    with pytest.raises(TypeError, match='distillation models'):
+        hook.before_train(SimpleNamespace(model=torch.nn.Linear(2, 2)))
+
+
+def test_take_images_collects_across_batches():
+    batches = [dict(inputs=[torch.zeros(3, 4, 4)] * 2, data_samples=['a', 'b']),
+               dict(inputs=torch.ones(2, 3, 4, 4), data_samples=['c', 'd'])]
+    taken = take_images(batches, 3)
+    assert taken['data_samples'] == ['a', 'b', 'c']
+    assert len(taken['inputs']) == 3 and taken['inputs'][2].sum() == 48
+    assert take_images([], 2) is None
+
+
+def test_visualize_tool_draws_a_checkpoint(trained, tiny_data, tmp_path):
+    work_dir, _ = trained
+    out = str(tmp_path / 'pics')
+    opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
+    written = _tool().main([config_path(SOKD_RETINA), osp.join(work_dir, 'iter_2.pth'),
+                            '--images', '1', '--levels', '2', '--out-dir', out,
+                            '--device', 'cpu', '--cfg-options', *opts])
+    assert set(written) == {f'{kind}_img0_lvl2' for kind in KINDS}
+    assert all(osp.isfile(path) for path in written.values())
+
+
+def test_visualize_tool_without_dam_and_dafa_draws_the_features(trained, tiny_data, tmp_path,
+                                                                 capsys):
+    work_dir, _ = trained
+    out = str(tmp_path / 'pics')
+    opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
+    written = _tool().main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'),
+                            osp.join(work_dir, 'iter_2.pth'), '--images', '1', '--levels',
+                            '0', '--out-dir', out, '--cfg-options', *opts])
+    assert list(written) == ['features_img0_lvl0']
+    err = capsys.readouterr().err
+    assert 'no DAM (model.distiller.dam)' in err and 'no DAFA' in err
+
+
+def test_visualize_tool_errors(trained, tmp_path):
+    work_dir, _ = trained
+    tool, ckpt = _tool(), osp.join(work_dir, 'iter_2.pth')
+    with pytest.raises(SystemExit, match='checkpoint .*none.pth does not exist'):
+        tool.main([config_path(SOKD_RETINA), str(tmp_path / 'none.pth')])
+    with pytest.raises(SystemExit, match='config file .* does not exist'):
+        tool.main([str(tmp_path / 'none.py'), ckpt])
+    with pytest.raises(SystemExit, match='not a distillation config'):
+        tool.main([config_path('quickstart/retinanet_r18_shapes_student.py'), ckpt])
