@@ -115,7 +115,12 @@ def parse_args(argv=None):
                         help='first iterations left out of the time per iteration')
     parser.add_argument('--score-thr', type=float, default=None,
                         help="detection score threshold (default: the configs' 0.05)")
-    parser.add_argument('--report', default='docs/benchmark.md', help='the Markdown page')
+    parser.add_argument('--report', default=osp.join(ROOT, 'docs', 'benchmark.md'),
+                        help='the Markdown page (default: docs/benchmark.md); its plots go '
+                        'to images/ beside it')
+    parser.add_argument('--drop-checkpoints', action='store_true',
+                        help="delete each student's checkpoint once its metrics are "
+                        'recorded (about 240 MB each)')
     parser.add_argument('--quick', action='store_true',
                         help='tiny smoke setting: ' + ', '.join(
                             f'{k}={v}' for k, v in QUICK.items()))
@@ -379,10 +384,13 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
     os.makedirs(work_dir)
     log = osp.join(work_dir, 'train.log')
     run = train(cfg_file, work_dir, options, log)
-    if run['returncode'] != 0:
-        return dict(method=name, seed=seed, failed=True, log=log, returncode=run['returncode'])
-    parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
-                       args.warmup_iters)
+    try:
+        if run['returncode'] != 0:
+            raise RuntimeError(f'exit code {run["returncode"]}')
+        parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
+                           args.warmup_iters)
+    except (RuntimeError, ValueError, FileNotFoundError) as err:
+        return dict(method=name, seed=seed, failed=True, log=log, error=str(err))
     history = osp.join(work_dir, 'policy_history.json')
     policy = None
     if osp.isfile(history):
@@ -396,6 +404,9 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
                             peak_rss_mib=run['peak_rss_mib']))
     with open(summary_file, 'w') as f:
         json.dump(record, f, indent=1)
+    if args.drop_checkpoints:
+        for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
+            os.remove(ckpt)
     return dict(record, cached=False)
 
 
@@ -419,6 +430,15 @@ def machine_info() -> dict:
             info[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             info[pkg] = None
+    try:  # the code that ran: commit, and whether the working tree differed from it
+        git = ['git', '-C', ROOT]
+        info['commit'] = subprocess.run(git + ['rev-parse', '--short', 'HEAD'],
+                                        capture_output=True, text=True).stdout.strip()
+        info['uncommitted_changes'] = bool(subprocess.run(  # read-only: no index refresh
+            git + ['status', '--porcelain', '--untracked-files=no'], capture_output=True,
+            text=True, env=dict(os.environ, GIT_OPTIONAL_LOCKS='0')).stdout.strip())
+    except OSError:
+        info['commit'] = None
     return info
 
 
@@ -480,9 +500,8 @@ def main(argv=None):
         took = time.time() - start
         if record.get('failed'):
             failed.append({k: record[k] for k in ('method', 'seed', 'log')})
-            print(f'[{k}/{len(jobs)}] {name} seed {seed}: FAILED (exit code '
-                  f'{record["returncode"]}), see {record["log"]}:\n{_tail(record["log"], 15)}',
-                  flush=True)
+            print(f'[{k}/{len(jobs)}] {name} seed {seed}: FAILED ({record["error"]}), see '
+                  f'{record["log"]}:\n{_tail(record["log"], 15)}', flush=True)
         else:
             runs.append(record)
         # the estimate uses each method's own past runs (SoKD is slower than the rest);

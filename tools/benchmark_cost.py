@@ -22,7 +22,6 @@ import copy
 import json
 import os
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
@@ -114,6 +113,19 @@ def _specs(args):
             'sokd_search': (args.sokd, True)}
 
 
+def _proc_status_mib(field: str) -> float:
+    """A memory field of /proc/self/status (VmRSS, VmHWM) in MiB.
+
+    ``getrusage``'s ``ru_maxrss`` is not used: Linux carries it over from the parent across
+    fork/exec, so a child would report the parent's peak.
+    """
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
 def measure_memory(args, method):
     """Peak memory of ``method`` training, in a fresh process (MiB)."""
     import torch
@@ -121,12 +133,12 @@ def measure_memory(args, method):
     entry = build(name, args.data_root, args.img_size, args.batch_size, args.device, search)
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _proc_status_mib('VmRSS')
     time_steps(entry, args.warmup + args.steps, args.device)
     if args.device.startswith('cuda'):
         return {'peak_cuda_mib': torch.cuda.max_memory_allocated() / 2**20}
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {'peak_rss_mib': peak / 1024, 'rss_growth_mib': (peak - before) / 1024}
+    peak = _proc_status_mib('VmHWM')
+    return {'peak_rss_mib': peak, 'rss_growth_mib': peak - before}
 
 
 def main(argv=None):
@@ -143,18 +155,7 @@ def main(argv=None):
         return None
 
     import torch
-    entries = {m: build(n, args.data_root, args.img_size, args.batch_size, args.device, s)
-               for m, (n, s) in _specs(args).items()}
-    for m, entry in entries.items():
-        time_steps(entry, args.warmup, args.device)
-    times = {m: [] for m in METHODS}
-    for r in range(args.rounds):
-        for m in METHODS:
-            times[m] += time_steps(entries[m], args.steps, args.device)
-        print(f'round {r + 1}/{args.rounds}: ' + ', '.join(
-            f'{m} {statistics.mean(times[m]):.3f} s' for m in METHODS), flush=True)
-    del entries
-
+    # memory first, in fresh processes, while this one is still small
     memory = {}
     for m in METHODS:
         cmd = [sys.executable, osp.abspath(__file__), '--memory-of', m, '--base', args.base,
@@ -167,7 +168,19 @@ def main(argv=None):
             sys.exit(f'memory measurement of {m} failed:\n{res.stderr[-2000:]}')
         memory[m] = json.loads(res.stdout.strip().splitlines()[-1])
 
-    mean = {m: statistics.mean(t) for m in METHODS for t in [times[m]]}
+    entries = {m: build(n, args.data_root, args.img_size, args.batch_size, args.device, s)
+               for m, (n, s) in _specs(args).items()}
+    for m, entry in entries.items():
+        time_steps(entry, args.warmup, args.device)
+    times = {m: [] for m in METHODS}
+    for r in range(args.rounds):
+        for m in METHODS:
+            times[m] += time_steps(entries[m], args.steps, args.device)
+        print(f'round {r + 1}/{args.rounds}: ' + ', '.join(
+            f'{m} {statistics.mean(times[m]):.3f} s' for m in METHODS), flush=True)
+    del entries
+
+    mean = {m: statistics.mean(times[m]) for m in METHODS}
     result = {
         'device': args.device if args.device == 'cpu' else torch.cuda.get_device_name(),
         'threads': torch.get_num_threads(),

@@ -1,7 +1,7 @@
 """Draw what SoKD sees on a few images: DAM's regions, the features, DAFA's augmentation.
 
     python tools/visualize_sokd.py CONFIG CHECKPOINT [--images N] [--split val]
-        [--out-dir DIR] [--levels 0 1 2] [--device cpu] [--cfg-options k=v ...]
+        [--out-dir DIR] [--levels 0 1 2] [--seed 0] [--device cpu] [--cfg-options k=v ...]
 
 Writes, per image ``i`` and FPN level ``l``, to ``--out-dir`` (default
 ``<checkpoint folder>/vis/<checkpoint name>``):
@@ -10,7 +10,8 @@ Writes, per image ``i`` and FPN level ``l``, to ``--out-dir`` (default
   and the decoded regions (and the ground truth);
 - ``features_img<i>_lvl<l>.png``: the student and the augmented teacher feature maps with
   the regions and the region mask;
-- ``dafa_img<i>_lvl<l>.png``: a teacher feature map before and after a DAFA draw.
+- ``dafa_img<i>_lvl<l>.png``: a teacher feature map before and after a DAFA draw (one
+  draw per batch of up to 4 images, from the checkpoint's policy, seeded by ``--seed``).
 
 CHECKPOINT is a ``tools/train.py`` checkpoint of CONFIG (it holds the teacher too). A model
 without a DAM or a DAFA policy (e.g. a plain CWD config) gets the pictures it can make.
@@ -43,6 +44,8 @@ def parse_args(argv=None):
                         '<checkpoint folder>/vis/<checkpoint name>)')
     parser.add_argument('--levels', type=int, nargs='+', default=[0, 1, 2],
                         help='FPN levels (distillation points) to draw')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the DAFA draws (batch j draws with seed + j)')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda, cuda:1, ... (default: cuda if available)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -128,10 +131,10 @@ def main(argv=None):
         osp.splitext(osp.basename(args.checkpoint))[0])
 
     written, done = dict(), 0
-    for batch in _batches(cfg, args.split, args.images):
+    for j, batch in enumerate(_batches(cfg, args.split, args.images)):
         n = min(args.images - done, len(batch['inputs']))
         batch = {key: value[:n] for key, value in batch.items()}
-        result = inspect_batch(model, batch, args.levels)
+        result = inspect_batch(model, batch, args.levels, seed=args.seed + j)
         for name in draw_inspection(result, out_dir, first_index=done):
             written[name] = osp.join(out_dir, f'{name}.png')
         done += n

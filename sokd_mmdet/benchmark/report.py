@@ -31,6 +31,8 @@ import statistics
 from typing import Dict, List, Optional, Sequence
 
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl')
+# below this AP (a fraction) the page warns that the students have barely learned anything
+LOW_AP = 0.05
 COSTS = (('iter_time_s', 'training time per iteration'), ('wall_s', 'whole run'),
          ('peak_rss_mib', 'peak memory (RSS)'))
 
@@ -106,7 +108,8 @@ def summarise(results: dict) -> dict:
     Returns:
         dict: ``methods`` (list, in the order of ``results['methods']``, of dicts with
         ``name``, ``about``, ``config``, ``base``, ``seeds``, ``metrics`` (metric ->
-        :func:`mean_std`), ``cost`` (cost -> :func:`mean_std` over the runs), ``ratio``
+        :func:`mean_std`), ``per_seed_ap``, ``no_detections`` (seeds whose final
+        evaluation had no box above the score threshold), ``cost`` (cost -> :func:`mean_std` over the runs), ``ratio``
         (cost -> mean of this method / mean of its base, or None), ``curve`` (mean AP per
         evaluated iteration) and ``policy`` (mean DAFA policy history or None)),
         ``comparisons`` (one per method with a base: ``delta`` of the mean AP, ``spread``
@@ -123,6 +126,8 @@ def summarise(results: dict) -> dict:
             name=name, about=spec.get('about', ''), config=spec.get('config', ''),
             base=spec.get('base'), seeds=[r['seed'] for r in runs],
             metrics={m: mean_std([r['metrics'].get(m) for r in runs]) for m in METRICS},
+            per_seed_ap=[r['metrics'].get('AP') for r in runs],
+            no_detections=[r['seed'] for r in runs if r.get('no_detections')],
             cost={c: mean_std([r['cost'].get(c) for r in runs]) for c, _ in COSTS},
             curve=_mean_curve(runs), policy=_mean_policy(runs))
         methods.append(entry)
@@ -244,6 +249,12 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
            '(re-run the command below).*', '', _settings_text(s, teacher), '']
 
     out += ['## Does SoKD beat its base loss?', '']
+    best = max((m['metrics']['AP']['mean'] for m in summary['methods']
+                if m['metrics']['AP']['mean'] is not None), default=None)
+    if best is not None and best < LOW_AP:
+        out += [f'**Caution:** the best method reaches only {100 * best:.1f} AP (below '
+                f'{100 * LOW_AP:.0f}): at this training length the students have barely '
+                'started to learn, and differences between methods say little.', '']
     if summary['comparisons']:
         out += ['A difference counts as real only when it is larger than the larger of the '
                 'two methods\' seed standard deviations of AP.', '']
@@ -255,19 +266,25 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
 
     out += ['## Accuracy (COCO bbox mAP on the held-out split, %)', '',
             'Mean ± sample standard deviation over seeds; the teacher was trained once.', '',
-            '| method | seeds | ' + ' | '.join(METRICS) + ' | ΔAP vs student |',
-            '|---|---|' + '---|' * len(METRICS) + '---|']
+            '| method | seeds | ' + ' | '.join(METRICS) + ' | ΔAP vs student | AP per seed |',
+            '|---|---|' + '---|' * len(METRICS) + '---|---|']
     tm = teacher.get('metrics')
     if tm:
         out.append('| teacher (R34) | 1 | ' + ' | '.join(
-            _pct(mean_std([tm.get(m)])) for m in METRICS) + ' | — |')
+            _pct(mean_std([tm.get(m)])) for m in METRICS) + ' | — | — |')
     for m in summary['methods']:
         ap = m['metrics']['AP']['mean']
         delta = ('—' if summary['student_ap'] is None or ap is None or m['name'] == 'student'
                  else f"{100 * (ap - summary['student_ap']):+.2f}")
+        seeds = ' / '.join('n/a' if v is None else f'{100 * v:.1f}' for v in m['per_seed_ap'])
         out.append(f"| {m['name']} | {len(m['seeds'])} | " + ' | '.join(
-            _pct(m['metrics'][k]) for k in METRICS) + f' | {delta} |')
+            _pct(m['metrics'][k]) for k in METRICS) + f' | {delta} | {seeds} |')
     out.append('')
+    empty = [f"{m['name']} (seed {', '.join(str(s) for s in m['no_detections'])})"
+             for m in summary['methods'] if m['no_detections']]
+    if empty:
+        out += ['No box passed the score threshold in the final evaluation of: '
+                + '; '.join(empty) + ' (counted as AP 0).', '']
 
     out += ['## Cost (same machine, same benchmark run)', '',
             'Mean ± standard deviation over seeds; ratios are to the method\'s base loss.', '',
@@ -318,6 +335,8 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
             f"- Python {machine.get('python', '?')}, torch {machine.get('torch', '?')}, "
             f"mmengine {machine.get('mmengine', '?')}, mmdet {machine.get('mmdet', '?')}, "
             f"mmrazor {machine.get('mmrazor', '?')}",
+            f"- Code: commit {machine.get('commit') or '?'}"
+            + (' with uncommitted changes' if machine.get('uncommitted_changes') else ''),
             f"- Finished {machine.get('finished', '?')}", '', '```bash',
             summary['command'], '```', '']
     return '\n'.join(out)

@@ -31,6 +31,12 @@ FEATURE_CMAP = 'viridis'
 # outlines stay visible on small maps (a 4x4 P5 map, a 128x128 input)
 PANEL_SIZE = 256
 
+# figure geometry, inches: a fixed layout (matplotlib's constrained layout costs about a
+# second per figure, more than everything else together)
+_PANEL, _LEFT, _GAP, _BAR, _BAR_PAD, _BAR_LABELS = 2.6, 0.45, 0.4, 0.12, 0.08, 0.55
+_BOTTOM, _PANEL_TITLE, _TOP = 0.45, 0.3, 0.35
+_DPI = 100
+
 Stride = Union[float, Tuple[float, float]]
 
 
@@ -59,6 +65,15 @@ def _check_map(values: np.ndarray, name: str) -> np.ndarray:
 def panel_scale(height: int, width: int, size: int = PANEL_SIZE) -> int:
     """Integer upscale factor that brings the longer side to about ``size`` pixels (>= 1)."""
     return max(1, int(math.ceil(size / max(height, width, 1))))
+
+
+def _line_width(height: int, width: int, scale: int) -> int:
+    """Box line width in panel pixels that shows as about 2 pixels in the figure.
+
+    A large input (e.g. 800 x 1333) is shown shrunk to the panel size; thin lines would
+    vanish.
+    """
+    return max(2, int(round(2 * max(height, width) * scale / (_PANEL * _DPI))))
 
 
 def feature_energy(feat: np.ndarray, reduce: str = 'l2') -> np.ndarray:
@@ -260,10 +275,6 @@ def dafa_label(sub_policy: Optional[str],
 
 
 # --------------------------------------------------------------------------- figures
-# figure geometry, inches: a fixed layout (matplotlib's constrained layout costs about a
-# second per figure, more than everything else together)
-_PANEL, _LEFT, _GAP, _BAR, _BAR_PAD, _BAR_LABELS = 2.6, 0.45, 0.4, 0.12, 0.08, 0.55
-_BOTTOM, _PANEL_TITLE, _TOP = 0.45, 0.3, 0.35
 
 
 def _figure(hw: Tuple[int, int], colorbars: Sequence[bool], title: Optional[str]):
@@ -280,7 +291,7 @@ def _figure(hw: Tuple[int, int], colorbars: Sequence[bool], title: Optional[str]
     width = _LEFT + sum(pw + (bar if c else 0.0) for c in colorbars) + _GAP * (
         len(colorbars) - 1) + 0.15
     height = _BOTTOM + ph + _PANEL_TITLE + (_TOP if title else 0.0)
-    fig = Figure(figsize=(width, height), dpi=100)
+    fig = Figure(figsize=(width, height), dpi=_DPI)
     FigureCanvasAgg(fig)
     axes, caxes, x = [], [], _LEFT
     for c in colorbars:
@@ -303,7 +314,10 @@ def _show(ax, panel: np.ndarray, extent_hw: Tuple[float, float], title: str,
     """Show a panel with axes in ``unit`` (input pixels or cells) spanning ``extent_hw``."""
     from matplotlib.ticker import MaxNLocator
     h, w = extent_hw
-    ax.imshow(panel, extent=(0, w, h, 0), interpolation='nearest')
+    # nearest keeps cells and lines sharp at about 1:1; a large input is shrunk smoothly
+    shrunk = max(panel.shape[:2]) > 2 * _PANEL * _DPI
+    ax.imshow(panel, extent=(0, w, h, 0),
+              interpolation='antialiased' if shrunk else 'nearest')
     for axis in (ax.xaxis, ax.yaxis):  # few ticks: readable, and ticks cost time
         axis.set_major_locator(MaxNLocator(5, integer=True))
     ax.set_title(title, fontsize=9)
@@ -342,7 +356,8 @@ def _finish(fig, out_file: Optional[str]) -> np.ndarray:
     """Render once; the PNG is written from the same pixels (``savefig`` would render again)."""
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    if out_file is not None and not cv2.imwrite(out_file, image[..., ::-1]):
+    if out_file is not None and not cv2.imwrite(out_file, image[..., ::-1],
+                                                (cv2.IMWRITE_PNG_COMPRESSION, 6)):
         raise OSError(f'could not write {out_file}')
     return image
 
@@ -361,8 +376,8 @@ def draw_regions(image: np.ndarray,
     """DAM's distinctive areas over the input image.
 
     Four panels: the image with the regions (cyan) and the ground truth (green, if given);
-    the student's, the teacher's and the mutual heatmap over the image, on one colour scale;
-    the regions again on the mutual heatmap, with their scores.
+    the student's, the teacher's and the mutual heatmap over the image in grey, on one
+    colour scale; the regions again on the mutual heatmap, with their scores.
 
     Args:
         image (np.ndarray): (H, W, 3) uint8 RGB input image (the network's input size).
@@ -393,17 +408,20 @@ def draw_regions(image: np.ndarray,
     vmin, vmax = float(vrange[0]), float(vrange[1])
     vmax = max(vmax, vmin + 1e-6)
     h, w = image.shape[:2]
+    # the heat shows better over a grey image than over a colourful one
+    grey = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     scale = panel_scale(h, w)
     fig, axes, caxes = _figure((h, w), (False, False, False, True), title)
     panels = [
-        (None, boxes, gt_boxes, 'input, regions (cyan), GT (green)'),
-        (heats[0], None, None, 'student heatmap'),
-        (heats[1], None, None, 'teacher heatmap (augmented)'),
-        (heats[2], boxes, None, 'mutual heatmap, regions'),
+        (image, None, boxes, gt_boxes, 'input, regions (cyan), GT (green)'),
+        (grey, heats[0], None, None, 'student heatmap'),
+        (grey, heats[1], None, None, 'teacher heatmap (augmented)'),
+        (grey, heats[2], boxes, None, 'mutual heatmap, regions'),
     ]
-    for ax, (heat, bxs, gts, name) in zip(axes, panels):
-        panel = region_panel(image, heat, bxs, scores, gts, scale, min_score, vmin=vmin,
-                             vmax=vmax)
+    for ax, (background, heat, bxs, gts, name) in zip(axes, panels):
+        panel = region_panel(background, heat, bxs, scores, gts, scale, min_score,
+                             alpha=0.6, vmin=vmin, vmax=vmax,
+                             thickness=_line_width(h, w, scale))
         _show(ax, panel, (h, w), name, 'input pixels')
     _label_scores(axes[3], boxes, scores, min_score, h)
     _colorbar(fig, caxes[3], HEAT_CMAP, vmin, vmax, 'heat')
@@ -462,7 +480,7 @@ def draw_feature_regions(feat_s: np.ndarray,
         vmin, vmax = (0.0, 1.0) if unit == 'mask' else (float(values.min()),
                                                          float(values.max()))
         panel = region_panel(colorize(values, cmap, vmin, vmax), None, cells, scores, None,
-                             scale, min_score)
+                             scale, min_score, thickness=_line_width(h, w, scale))
         _show(ax, panel, (h, w), name, 'cells')
         _colorbar(fig, cax, cmap, vmin, vmax, unit)
     return _finish(fig, out_file)

@@ -88,11 +88,12 @@ def _record(distiller, spec: dict, augment: Optional[bool] = None) -> Tensor:
             'backbone or the neck (e.g. source=\'neck\' for the FPN levels).') from err
 
 
-def _dafa_draw(dafa, teacher: Sequence[Tensor]):
+def _dafa_draw(dafa, teacher: Sequence[Tensor], seed: Optional[int]):
     """Apply a fresh DAFA draw to the teacher levels without moving DAFA's random stream.
 
     The sampling generator is part of DAFA's state (and of the checkpoint): it is restored
     afterwards, so inspecting during training leaves the training run's draws unchanged.
+    With a ``seed`` the draw comes from a generator seeded with it instead.
 
     Returns:
         tuple: augmented levels, chosen sub-policy per image (n,) and flags (n, K) on CPU,
@@ -102,6 +103,8 @@ def _dafa_draw(dafa, teacher: Sequence[Tensor]):
     enabled = dafa.enabled
     try:
         dafa.enabled = True
+        if seed is not None:
+            dafa.set_extra_state(torch.Generator().manual_seed(seed).get_state())
         dafa.resample(teacher[0].shape[0])
         augmented = dafa(tuple(teacher))
         index, flags = dafa.last_draw
@@ -112,7 +115,10 @@ def _dafa_draw(dafa, teacher: Sequence[Tensor]):
 
 
 @torch.no_grad()
-def inspect_batch(model, data_batch: dict, levels: Sequence[int] = (0, 1, 2)) -> dict:
+def inspect_batch(model,
+                  data_batch: dict,
+                  levels: Sequence[int] = (0, 1, 2),
+                  seed: Optional[int] = None) -> dict:
     """Run a distillation model on a batch and collect what the SoKD pictures need.
 
     The batch goes through the data preprocessor (no training augmentation); the teacher
@@ -131,6 +137,9 @@ def inspect_batch(model, data_batch: dict, levels: Sequence[int] = (0, 1, 2)) ->
         data_batch (dict): a batch from a dataloader (``inputs``, ``data_samples``).
         levels (Sequence[int]): distillation points to read, by ``data_idx`` of the
             ``loss_forward_mappings`` (the FPN level). Defaults to (0, 1, 2).
+        seed (int, optional): seed of the DAFA draw. None: the next draw of DAFA's own
+            random stream (which is then rewound, so the same model state gives the same
+            draw again). Defaults to None.
 
     Returns:
         dict: ``input_hw`` (H, W) of the (padded) input batch; ``levels``; ``has_dafa``,
@@ -174,7 +183,7 @@ def inspect_batch(model, data_batch: dict, levels: Sequence[int] = (0, 1, 2)) ->
         index = flags = magnitudes = None
         feats_t_aug = feats_t
         if dafa is not None:
-            feats_t_aug, index, flags, magnitudes = _dafa_draw(dafa, feats_t)
+            feats_t_aug, index, flags, magnitudes = _dafa_draw(dafa, feats_t, seed)
         per_level = []
         in_h, in_w = inputs.shape[-2:]
         for feat_s, feat_t, feat_a in zip(feats_s, feats_t, feats_t_aug):

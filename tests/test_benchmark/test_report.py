@@ -101,15 +101,16 @@ def test_single_seed_has_no_std_and_no_claim():
 
 def test_markdown_tables_and_verdict():
     page = render_markdown(summarise(synthetic()))
-    assert '| teacher (R34) | 1 | 50.0 | 70.0 | 45.0 | 20.0 | 50.0 | n/a | — |' in page
+    assert '| teacher (R34) | 1 | 50.0 | 70.0 | 45.0 | 20.0 | 50.0 | n/a | — | — |' in page
     assert '| cwd | 3 | 32.0 ± 2.0 | 52.0 ± 2.0 | 22.0 ± 2.0 | 16.0 ± 1.0 | 32.0 ± 2.0 | ' \
-           'n/a | +6.00 |' in page
+           'n/a | +6.00 | 30.0 / 32.0 / 34.0 |' in page
     assert '| sokd_cwd | 3 | 36.0 ± 1.0 |' in page
     assert ('| sokd_cwd | cwd | 3.300 ± 0.000 | 3.00× | 660 ± 0 | 3.00× | 1560 ± 60 | '
             '1.30× |') in page
     assert '| cwd | — | 1.100 ± 0.100 | — |' in page
     assert 'mean AP 36.0 vs 32.0 (+4.00 points, 3 vs 3 seeds)' in page
     assert 'sokd_cwd beats cwd in this run' in page
+    assert 'Caution' not in page
     assert 'Test CPU 9000' in page and 'python tools/benchmark.py --seeds 0 1 2' in page
     assert '](images/benchmark_map_curve.png)' in page
     assert '](images/benchmark_policy.png)' in page
@@ -166,3 +167,13 @@ def test_write_report_and_missing_runs(tmp_path):
     assert (tmp_path / 'docs' / 'images' / 'benchmark_map_curve.png').is_file()
     assert (tmp_path / 'docs' / 'images' / 'benchmark_policy.png').is_file()
     assert not math.isnan(_method(summary, 'sokd_cwd')['metrics']['AP']['mean'])
+
+
+def test_page_warns_when_nothing_was_learned():
+    results = synthetic((0.01, 0.02, 0.03))
+    for run in results['runs']:
+        run['metrics'] = dict(run['metrics'], AP=0.01 * (run['seed'] + 1))
+    results['runs'][0]['no_detections'] = True  # student, seed 0
+    page = render_markdown(summarise(results))
+    assert 'the best method reaches only 2.0 AP (below 5)' in page
+    assert 'final evaluation of: student (seed 0) (counted as AP 0)' in page
