@@ -96,3 +96,19 @@ def test_teacher_checkpoint_is_loaded(tiny_data, tmp_path, teacher_ckpt):
     saved = torch.load(teacher_ckpt, weights_only=True)['state_dict']
     for name, value in model.teacher.state_dict().items():
         assert torch.equal(value, saved[name]), name
+
+
+def test_search_step_when_the_draw_applies_no_op(tiny_data, tmp_path):
+    """A draw whose apply flags are all 0 leaves the teacher as it is: the magnitudes get a
+    zero unrolled gradient (only Adam's weight decay moves them), and the discrete choices
+    still get their RELAX gradient."""
+    model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path)
+    model.train()
+    dafa = model.distiller.dafa
+    with torch.no_grad():
+        dafa.probs.fill_(dafa.prob_eps)  # every op flag is drawn 0 (almost surely)
+    before = _snapshot(dafa)
+    log = model.train_step(batch, optim)
+    assert dafa.last_draw[1].sum() == 0
+    assert log['policy/grad_norm_magnitude'] == 0
+    assert {'weights', 'probs'} <= _changed(before, dafa)

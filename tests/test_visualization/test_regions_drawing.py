@@ -125,10 +125,20 @@ def test_dafa_label():
 
 @pytest.fixture(scope='module')
 def sokd_and_batch(tiny_data, tmp_path_factory):
+    """A random SoKD RetinaNet whose student FPN has 64 channels, mapped to the teacher's 128
+    by a connector (with BN, so that eval mode matters)."""
     init_default_scope('mmdet')
     cfg = Config.fromfile(config_path(SOKD_RETINA))
     cfg.merge_from_dict(tiny_options(tiny_data, str(tmp_path_factory.mktemp('wd'))))
     cfg.model.teacher_ckpt = None  # a random teacher is enough to look at
+    student = cfg.model.architecture
+    student.neck.out_channels = student.bbox_head.in_channels = 64
+    student.bbox_head.feat_channels = 64
+    cfg.model.distiller.connectors = dict(s_fpn=dict(
+        type='ConvModuleConnector', in_channel=64, out_channel=128,
+        norm_cfg=dict(type='BN')))
+    for mapping in cfg.model.distiller.loss_forward_mappings.values():
+        mapping.preds_S.connector = 's_fpn'
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -141,8 +151,11 @@ def test_inspect_batch_shapes_boxes_and_images(sokd_and_batch):
     model.train()
     dafa = model.distiller.dafa
     stream = dafa.get_extra_state().clone()
+    bn = model.distiller.connectors['s_fpn'].conv_module.bn
+    bn_stats = bn.running_mean.clone()
     result = inspect_batch(model, batch, levels=(0, 1, 2))
-    assert model.training  # train mode restored
+    assert model.training and bn.training  # train mode restored
+    assert torch.equal(bn.running_mean, bn_stats)  # run in eval mode: statistics untouched
     assert torch.equal(dafa.get_extra_state(), stream)  # DAFA's random stream untouched
     assert result['input_hw'] == (IMG, IMG) and result['has_dam'] and result['has_dafa']
     assert len(result['images']) == 2
@@ -158,12 +171,20 @@ def test_inspect_batch_shapes_boxes_and_images(sokd_and_batch):
             assert lv['stride'] == (2**(level + 3), ) * 2
             for key in ('heat_s', 'heat_t', 'mutual', 'mask'):
                 assert lv[key].shape == (size, size), key
+            # the student's 64 FPN channels, mapped to 128 by the connector
             assert lv['feat_s'].shape == lv['feat_t_aug'].shape == (128, size, size)
             assert lv['boxes'].shape == (model.distiller.dam.topk, 4)
             assert (lv['boxes'] >= 0).all() and (lv['boxes'] <= IMG).all()
             np.testing.assert_allclose(lv['boxes'], lv['boxes_cells'] * lv['stride'][0])
             assert (lv['scores'] > 0).any()
-            assert set(np.unique(lv['mask'])) <= {0.0, 1.0} and lv['mask'].any()
+            # the mask: cells whose centre lies in a region (DAM's rule), from the boxes
+            centres = np.arange(size) + 0.5
+            x1, y1, x2, y2 = (lv['boxes_cells'][lv['scores'] > 0, c, None, None]
+                              for c in range(4))
+            inside = ((centres[None, :, None] >= y1) & (centres[None, :, None] <= y2) &
+                      (centres[None, None, :] >= x1) & (centres[None, None, :] <= x2))
+            np.testing.assert_array_equal(lv['mask'], inside.any(0).astype(np.float32))
+    assert any(lv['mask'].any() for item in result['images'] for lv in item['levels'].values())
 
 
 def test_inspect_batch_applies_the_drawn_ops(sokd_and_batch):

@@ -1,3 +1,4 @@
 from .policy_logger import DAFAPolicyLoggerHook
+from .sokd_visualization_hook import SoKDVisualizationHook
 
-__all__ = ['DAFAPolicyLoggerHook']
+__all__ = ['DAFAPolicyLoggerHook', 'SoKDVisualizationHook']

@@ -243,6 +243,8 @@ class SoKD(SingleTeacherDistill):
 
         def magnitude_grad_at(params):
             value = run(params, INNER_DISTILL)
+            if not value.requires_grad:  # the draw applied no op: nothing depends on m
+                return [torch.zeros_like(dafa.magnitudes)]
             (g, ) = torch.autograd.grad(value, [dafa.magnitudes], allow_unused=True)
             return [torch.zeros_like(dafa.magnitudes) if g is None else g]
 
