@@ -109,9 +109,10 @@ def summarise(results: dict) -> dict:
         dict: ``methods`` (list, in the order of ``results['methods']``, of dicts with
         ``name``, ``about``, ``config``, ``base``, ``seeds``, ``metrics`` (metric ->
         :func:`mean_std`), ``per_seed_ap``, ``no_detections`` (seeds whose final
-        evaluation had no box above the score threshold), ``cost`` (cost -> :func:`mean_std` over the runs), ``ratio``
-        (cost -> mean of this method / mean of its base, or None), ``curve`` (mean AP per
-        evaluated iteration) and ``policy`` (mean DAFA policy history or None)),
+        evaluation had no box above the score threshold), ``cost`` (cost ->
+        :func:`mean_std` over the runs), ``ratio`` (cost -> mean of this method / mean of
+        its base, or None), ``curve`` (mean AP per evaluated iteration) and ``policy``
+        (mean DAFA policy history or None)),
         ``comparisons`` (one per method with a base: ``delta`` of the mean AP, ``spread``
         the larger seed std, ``within_std``, ``outcome``, ``beats``), ``teacher``,
         ``settings``, ``machine``, ``command`` and ``failed``.
@@ -209,7 +210,9 @@ def _settings_text(s: dict, teacher: dict) -> str:
         f"{s.get('img_size')}×{s.get('img_size')} px, generator seed {s.get('data_seed')}.",
         f"- Teacher: `{teacher.get('config', '?')}`, {s.get('teacher_iters')} iterations.",
         f"- Students: {s.get('iters')} iterations each, seeds {seeds}; the held-out split is "
-        f"evaluated every {s.get('eval_interval')} iterations for the curves.",
+        f"evaluated every {s.get('eval_interval')} iterations for the curves. Every config's "
+        'learning-rate schedule is stretched to the run length (warm-up and steps at the '
+        'same fractions).',
         '- The held-out split is never used for selection or tuning: every number is the '
         'final checkpoint of its run (no best-checkpoint pick), with the configs as they '
         'are in the repository.',

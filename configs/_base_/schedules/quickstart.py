@@ -17,5 +17,6 @@ param_scheduler = [
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=2),
-    logger=dict(type='LoggerHook', interval=20))
+    # iteration-based: log validation metrics at their iteration, not at epoch 0
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False))
 log_processor = dict(by_epoch=False)
