@@ -112,3 +112,20 @@ def test_search_step_when_the_draw_applies_no_op(tiny_data, tmp_path):
     assert dafa.last_draw[1].sum() == 0
     assert log['policy/grad_norm_magnitude'] == 0
     assert {'weights', 'probs'} <= _changed(before, dafa)
+
+
+def test_undrawn_magnitudes_do_not_drift(tiny_data, tmp_path):
+    """Magnitudes of sub-policies that were never drawn stay where they are (no decay)."""
+    model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path)
+    model.train()
+    dafa = model.distiller.dafa
+    drawn = set()
+    before = dafa.magnitudes.detach().clone()
+    for _ in range(3):
+        model.train_step(copy.deepcopy(batch), optim)
+        drawn.add(int(dafa.last_draw[0][0]))
+    untouched = [k for k in range(dafa.num_sub_policies) if k not in drawn]
+    assert torch.equal(dafa.magnitudes.detach()[untouched], before[untouched])
+    # while the discrete choices of all sub-policies keep their weight decay and RELAX step
+    assert not torch.equal(dafa.probs.detach()[untouched],
+                           torch.full_like(dafa.probs[untouched], 0.5))

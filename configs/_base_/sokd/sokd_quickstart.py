@@ -17,10 +17,13 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
         clip_grad=dict(max_norm=10, norm_type=2)),
-    # the research code's policy optimiser
+    # the research code's policy optimiser, except that the magnitudes take no weight decay:
+    # only the drawn sub-policy's magnitudes get a gradient in a step, and Adam would turn
+    # the decay term of all the others into full-size steps towards 0 (-lr per step)
     policy=dict(
         type='OptimWrapper',
-        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
+        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
 param_scheduler = dict(
     _delete_=True,
     student=[
