@@ -129,3 +129,25 @@ def test_undrawn_magnitudes_do_not_drift(tiny_data, tmp_path):
     # while the discrete choices of all sub-policies keep their weight decay and RELAX step
     assert not torch.equal(dafa.probs.detach()[untouched],
                            torch.full_like(dafa.probs[untouched], 0.5))
+
+
+def test_outer_loss_on_the_previous_batch(tiny_data, tmp_path):
+    """outer_batch='previous': no policy step without a held-out batch; then the outer loss
+    before the virtual step is exactly the outer objective on the previous batch."""
+    model, optim, batch1 = _setup(SOKD_RETINA, tiny_data, tmp_path, outer_batch='previous')
+    model.train()
+    batch2 = copy.deepcopy(batch1)
+    batch2['inputs'] = [img.flip(-1) for img in batch2['inputs']]  # different pixels
+    assert 'policy/reward' not in model.train_step(copy.deepcopy(batch1), optim)
+    with torch.no_grad():
+        data = model.data_preprocessor(copy.deepcopy(batch1), True)
+        model._record_teacher(data['inputs'], data['data_samples'])
+        expected = model.parse_losses(model(data['inputs'], data['data_samples'],
+                                            mode='sokd_outer'))[0]
+        data2 = model.data_preprocessor(copy.deepcopy(batch2), True)
+        model._record_teacher(data2['inputs'], data2['data_samples'])
+        same_batch = model.parse_losses(model(data2['inputs'], data2['data_samples'],
+                                              mode='sokd_outer'))[0]
+    log = model.train_step(copy.deepcopy(batch2), optim)
+    torch.testing.assert_close(log['policy/outer_before'], expected, rtol=1e-4, atol=1e-5)
+    assert abs(float(expected - same_batch)) > 1e-4  # the two batches are told apart

@@ -55,6 +55,11 @@ class SoKD(SingleTeacherDistill):
         virtual_lr (float, optional): ``eta`` of the virtual step; None uses the student
             optimiser's current learning rate. Defaults to None.
         hvp_eps (float): finite-difference scale, ``e = hvp_eps / |v|``. Defaults to 0.01.
+        outer_batch (str): data of the outer loss. ``'same'``: the batch of the inner step
+            (the research code's choice). ``'previous'``: the previous iteration's batch, held
+            out from the inner step (its inputs and teacher records are kept for one
+            iteration; the first search iteration of a run, or of a resumed run, has none
+            and takes no policy step). Defaults to 'same'.
         **kwargs: ``SingleTeacherDistill``'s arguments (``architecture``, ``teacher``,
             ``teacher_ckpt``, ...).
     """
@@ -67,12 +72,15 @@ class SoKD(SingleTeacherDistill):
                  search_end: Optional[int] = None,
                  virtual_lr: Optional[float] = None,
                  hvp_eps: float = 0.01,
+                 outer_batch: str = 'same',
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable'):
             raise ValueError('SoKD refines a frozen teacher: teacher_trainable must be False')
         if teacher_forward not in ('extract_feat', 'loss'):
             raise ValueError(f"teacher_forward must be 'extract_feat' or 'loss', got "
                              f'{teacher_forward!r}')
+        if outer_batch not in ('same', 'previous'):
+            raise ValueError(f"outer_batch must be 'same' or 'previous', got {outer_batch!r}")
         if search_interval < 1:
             raise ValueError(f'search_interval must be >= 1, got {search_interval}')
         super().__init__(distiller=distiller, **kwargs)
@@ -85,6 +93,8 @@ class SoKD(SingleTeacherDistill):
         self.search_end = search_end
         self.virtual_lr = virtual_lr
         self.hvp_eps = hvp_eps
+        self.outer_batch = outer_batch
+        self._held_out = None  # (inputs, data_samples, teacher records) of the last batch
         # training steps taken; a buffer, so that it is checkpointed and a resumed run keeps
         # the search schedule (and all ranks agree on it)
         self.register_buffer('train_iter', torch.zeros((), dtype=torch.long))
@@ -161,9 +171,13 @@ class SoKD(SingleTeacherDistill):
         with student_ow.optim_context(self):
             losses = self.loss(inputs, samples)
         loss, log_vars = self.parse_losses(losses)
+        held_out = self._held_out
+        if self.outer_batch == 'previous':
+            self._held_out = (inputs, samples, self._teacher_records())
+            search = search and held_out is not None
         if search:
             policy_grad, policy_log = self._policy_gradient(loss, losses, inputs, samples,
-                                                            student_ow)
+                                                            student_ow, held_out)
             log_vars.update(policy_log)
         # OptimWrapper.update_params, with the gradients averaged across ranks before the
         # step (see SoKDDistributedDataParallel)
@@ -207,9 +221,24 @@ class SoKD(SingleTeacherDistill):
             if p.requires_grad and not n.startswith(('teacher.', 'distiller.dafa.'))
         }
 
+    def _teacher_records(self) -> Dict[str, list]:
+        """The teacher recorders' current records (one list per recorder)."""
+        return {name: list(rec.data_buffer)
+                for name, rec in self.distiller.teacher_recorders.recorders.items()}
+
+    def _use_teacher_records(self, records: Dict[str, list]) -> None:
+        # MMRazor's recorders have no public setter for their buffer
+        for name, rec in self.distiller.teacher_recorders.recorders.items():
+            rec._data_buffer = list(records[name])
+
     def _policy_gradient(self, loss: Tensor, losses: Dict[str, Tensor], inputs, samples,
-                         student_ow: OptimWrapper) -> Tuple[tuple, Dict[str, Tensor]]:
+                         student_ow: OptimWrapper,
+                         held_out=None) -> Tuple[tuple, Dict[str, Tensor]]:
         """The unrolled gradient of the magnitudes and the RELAX reward (see :mod:`.unrolled`).
+
+        Args:
+            held_out (tuple, optional): (inputs, data samples, teacher records) of the outer
+                loss's batch with ``outer_batch='previous'``; None: the inner step's batch.
 
         Returns:
             tuple: ((magnitude gradient, reward), log variables).
@@ -221,23 +250,36 @@ class SoKD(SingleTeacherDistill):
         grads = torch.autograd.grad(loss, list(theta.values()), retain_graph=True,
                                     allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), grads)]
-        with torch.no_grad():  # reward baseline: the outer loss before the virtual step
-            before = {k: v for k, v in losses.items() if k.startswith('student.')}
-            before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
-            outer_before = self.parse_losses(before)[0]
         buffers = {n: b.clone() for n, b in self.named_buffers() if not n.startswith('teacher.')}
         lr = self.virtual_lr if self.virtual_lr is not None else student_ow.get_lr()['lr'][0]
 
-        def run(params, mode):
+        def run(params, mode, data=(inputs, samples)):
             with student_ow.optim_context(self):
-                out = functional_call(self, {**params, **buffers}, (inputs, samples),
-                                      {'mode': mode})
+                out = functional_call(self, {**params, **buffers}, data, {'mode': mode})
             return self.parse_losses(out)[0]
+
+        if held_out is None:
+            with torch.no_grad():  # reward baseline: the outer loss before the virtual step
+                before = {k: v for k, v in losses.items() if k.startswith('student.')}
+                before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
+                outer_before = self.parse_losses(before)[0]
+            outer_data = (inputs, samples)
+        else:
+            outer_data = held_out[:2]
+            current = self._teacher_records()
+            self._use_teacher_records(held_out[2])
+            with torch.no_grad():
+                outer_before = run({n: p.detach() for n, p in theta.items()}, OUTER,
+                                   outer_data)
 
         def outer_at(params):
             params = {n: p.requires_grad_() for n, p in params.items()}
-            value = run(params, OUTER)
+            if held_out is not None:
+                self._use_teacher_records(held_out[2])
+            value = run(params, OUTER, outer_data)
             v = torch.autograd.grad(value, list(params.values()), allow_unused=True)
+            if held_out is not None:  # the HVP passes need the inner batch's knowledge
+                self._use_teacher_records(current)
             return value, [torch.zeros_like(p) if g is None else g
                            for p, g in zip(params.values(), v)]
 
