@@ -78,14 +78,25 @@ def _enable_amp(cfg: Config) -> None:
 
 
 def _dataset_paths(dataset: dict):
-    """(data_root, ann_file, image folder) of a dataset config, following wrappers."""
+    """(type, data_root, ann_file, image folder) of a dataset config, following wrappers."""
     while 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset, ...
         dataset = dataset['dataset']
     root = dataset.get('data_root') or ''
     ann = dataset.get('ann_file') or ''
     prefix = dataset.get('data_prefix') or {}
     img = prefix.get('img') or prefix.get('img_path') or ''
-    return root, ann, img
+    return str(dataset.get('type', '')), root, ann, img
+
+
+def _data_hint(dataset_type: str, root: str, split: str) -> str:
+    if dataset_type.split('.')[-1] == 'ShapesDataset':
+        how = ('Generate the built-in data set with `python tools/make_shapes_dataset.py '
+               f'--out {root.rstrip("/") or "data/shapes"}`')
+    else:
+        how = (f'Put the {dataset_type or "data set"} files there (for COCO: '
+               'data/coco/annotations/instances_{train,val}2017.json and '
+               'data/coco/{train,val}2017/, as in MMDetection\'s dataset preparation)')
+    return f' {how}, or set {split}_dataloader.dataset.data_root.'
 
 
 def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
@@ -102,9 +113,8 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
-        root, ann, img = _dataset_paths(loader['dataset'])
-        hint = (' Generate the built-in data set with `python tools/make_shapes_dataset.py '
-                f'--out {root or "data/shapes"}`, or set {split}_dataloader.dataset.data_root.')
+        dataset_type, root, ann, img = _dataset_paths(loader['dataset'])
+        hint = _data_hint(dataset_type, root, split)
         if root and not osp.isdir(root):
             raise ConfigError(f'{split} data root {root} does not exist.' + hint)
         if ann:

@@ -126,3 +126,18 @@ def test_optimisers_split_the_parameters():
     assert ids['policy'] == dafa
     assert dam | student <= ids['student']
     assert not (ids['student'] & (dafa | teacher))
+
+
+def test_missing_coco_is_explained_as_coco():
+    cfg = load_config(config_path('sokd_retinanet_r101_r50_coco.py'))
+    cfg.train_dataloader.dataset.data_root = '/nonexistent/coco/'
+    with pytest.raises(ConfigError, match='instances_.*2017.json') as err:
+        check_config(cfg)
+    assert 'make_shapes_dataset' not in str(err.value)
+
+
+def test_missing_shapes_data_suggests_the_generator(tiny_data, tmp_path):
+    cfg = _cfg(tiny_data, tmp_path)
+    cfg.train_dataloader.dataset.data_root = '/nonexistent/shapes/'
+    with pytest.raises(ConfigError, match='make_shapes_dataset.py --out /nonexistent/shapes'):
+        check_config(cfg)
