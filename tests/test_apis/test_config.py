@@ -1,5 +1,4 @@
 """Early, clear errors for what users get wrong in configs and paths."""
-import os.path as osp
 
 import pytest
 import torch

@@ -1,5 +1,6 @@
 """SoKD: single-teacher distillation whose teacher knowledge is refined for the student."""
-from typing import Dict, List, Optional, Tuple
+from contextlib import contextmanager, nullcontext
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.dist import all_reduce_params, get_world_size
@@ -14,6 +15,21 @@ from ..distillers import SoKDDistiller
 from .unrolled import unrolled_policy_gradient
 
 INNER, OUTER, INNER_DISTILL = 'sokd_inner', 'sokd_outer', 'sokd_inner_distill'
+
+
+def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
+    """``d value / d tensors``, with zeros for tensors ``value`` does not depend on.
+
+    Args:
+        value (Tensor): a scalar; it may have no graph at all (then every gradient is 0).
+        tensors (Sequence[Tensor]): what to differentiate with respect to.
+        **kwargs: passed to :func:`torch.autograd.grad` (e.g. ``retain_graph``).
+    """
+    tensors = list(tensors)
+    if not value.requires_grad:
+        return [torch.zeros_like(t) for t in tensors]
+    grads = torch.autograd.grad(value, tensors, allow_unused=True, **kwargs)
+    return [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
 
 
 def average_gradients(params) -> None:
@@ -231,6 +247,16 @@ class SoKD(SingleTeacherDistill):
         for name, rec in self.distiller.teacher_recorders.recorders.items():
             rec._data_buffer = list(records[name])
 
+    @contextmanager
+    def _teacher_knowledge(self, records: Dict[str, list]):
+        """Within the block, losses read ``records`` as the teacher's; restored after."""
+        current = self._teacher_records()
+        self._use_teacher_records(records)
+        try:
+            yield
+        finally:
+            self._use_teacher_records(current)
+
     def _policy_gradient(self, loss: Tensor, losses: Dict[str, Tensor], inputs, samples,
                          student_ow: OptimWrapper,
                          held_out=None) -> Tuple[tuple, Dict[str, Tensor]]:
@@ -247,9 +273,7 @@ class SoKD(SingleTeacherDistill):
         theta = self.student_side_parameters()
         # the student's own update (after this) backpropagates the same graph again, through
         # its optim wrapper, so that loss scaling and gradient accumulation stay exact
-        grads = torch.autograd.grad(loss, list(theta.values()), retain_graph=True,
-                                    allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), grads)]
+        grads = grads_or_zeros(loss, theta.values(), retain_graph=True)
         buffers = {n: b.clone() for n, b in self.named_buffers() if not n.startswith('teacher.')}
         lr = self.virtual_lr if self.virtual_lr is not None else student_ow.get_lr()['lr'][0]
 
@@ -258,37 +282,30 @@ class SoKD(SingleTeacherDistill):
                 out = functional_call(self, {**params, **buffers}, data, {'mode': mode})
             return self.parse_losses(out)[0]
 
-        if held_out is None:
-            with torch.no_grad():  # reward baseline: the outer loss before the virtual step
+        def on_outer_batch():
+            """The outer loss's data: the inner batch, or the held-out one's knowledge."""
+            return nullcontext() if held_out is None else self._teacher_knowledge(held_out[2])
+
+        outer_data = (inputs, samples) if held_out is None else held_out[:2]
+        with torch.no_grad():  # reward baseline: the outer loss before the virtual step
+            if held_out is None:  # the inner forward already recorded everything it needs
                 before = {k: v for k, v in losses.items() if k.startswith('student.')}
                 before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
                 outer_before = self.parse_losses(before)[0]
-            outer_data = (inputs, samples)
-        else:
-            outer_data = held_out[:2]
-            current = self._teacher_records()
-            self._use_teacher_records(held_out[2])
-            with torch.no_grad():
-                outer_before = run({n: p.detach() for n, p in theta.items()}, OUTER,
-                                   outer_data)
+            else:
+                with on_outer_batch():
+                    outer_before = run({n: p.detach() for n, p in theta.items()}, OUTER,
+                                       outer_data)
 
         def outer_at(params):
             params = {n: p.requires_grad_() for n, p in params.items()}
-            if held_out is not None:
-                self._use_teacher_records(held_out[2])
-            value = run(params, OUTER, outer_data)
-            v = torch.autograd.grad(value, list(params.values()), allow_unused=True)
-            if held_out is not None:  # the HVP passes need the inner batch's knowledge
-                self._use_teacher_records(current)
-            return value, [torch.zeros_like(p) if g is None else g
-                           for p, g in zip(params.values(), v)]
+            with on_outer_batch():
+                value = run(params, OUTER, outer_data)
+            return value, grads_or_zeros(value, params.values())
 
         def magnitude_grad_at(params):
-            value = run(params, INNER_DISTILL)
-            if not value.requires_grad:  # the draw applied no op: nothing depends on m
-                return [torch.zeros_like(dafa.magnitudes)]
-            (g, ) = torch.autograd.grad(value, [dafa.magnitudes], allow_unused=True)
-            return [torch.zeros_like(dafa.magnitudes) if g is None else g]
+            # no graph when the draw applied no op: nothing depends on the magnitudes
+            return grads_or_zeros(run(params, INNER_DISTILL), [dafa.magnitudes])
 
         (grad_m, ), outer_after = unrolled_policy_gradient(outer_at, magnitude_grad_at, theta,
                                                             grads, lr, self.hvp_eps)

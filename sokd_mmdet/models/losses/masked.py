@@ -1,7 +1,6 @@
 """Distillation restricted to distinctive areas: the math of L_DA, as a plain function."""
 from typing import Callable
 
-import torch
 from torch import Tensor
 
 
