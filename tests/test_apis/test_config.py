@@ -140,3 +140,28 @@ def test_missing_shapes_data_suggests_the_generator(tiny_data, tmp_path):
     cfg.train_dataloader.dataset.data_root = '/nonexistent/shapes/'
     with pytest.raises(ConfigError, match='make_shapes_dataset.py --out /nonexistent/shapes'):
         check_config(cfg)
+
+
+def test_optimiser_entries_follow_the_learned_parts():
+    """A trainable teacher needs its own entry; an entry for a missing part is refused."""
+    model = MODELS.build(_model_cfg())
+    with pytest.raises(KeyError, match="'augmenter' entry but the model has no trainable"):
+        SoKDOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.1)),
+            policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
+            augmenter=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+    for p in model.teacher.parameters():
+        p.requires_grad_(True)
+    with pytest.raises(KeyError, match="has a teacher .* no 'teacher' entry"):
+        SoKDOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.1)),
+            policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(model)
+    wrappers = SoKDOptimWrapperConstructor(dict(
+        student=dict(optimizer=dict(type='SGD', lr=0.1)),
+        policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
+        teacher=dict(optimizer=dict(type='SGD', lr=1e-4))))(model)
+    ids = {name: {id(p) for g in w.optimizer.param_groups for p in g['params']}
+           for name, w in wrappers.items()}
+    assert ids['teacher'] == {id(p) for p in model.teacher.parameters()}
+    assert not (ids['teacher'] & (ids['student'] | ids['policy']))
+    assert wrappers['teacher'].get_lr()['lr'] == [1e-4]
