@@ -84,14 +84,32 @@ def _dataset_paths(dataset: dict):
     root = dataset.get('data_root') or ''
     ann = dataset.get('ann_file') or ''
     prefix = dataset.get('data_prefix') or {}
-    img = prefix.get('img') or prefix.get('img_path') or ''
+    if isinstance(prefix, str):  # MMPretrain's CustomDataset/ImageNet: the image folder
+        img = prefix
+    else:
+        img = prefix.get('img') or prefix.get('img_path') or prefix.get('root') or ''
     return str(dataset.get('type', '')), root, ann, img
+
+
+def _downloads_itself(dataset: dict) -> bool:
+    """MMPretrain's CIFAR/MNIST data sets fetch their files into ``data_root`` when missing."""
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    kind = str(dataset.get('type', '')).split('.')[-1]
+    return kind in ('CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST') and \
+        dataset.get('download', True)
 
 
 def _data_hint(dataset_type: str, root: str, split: str) -> str:
     if dataset_type.split('.')[-1] == 'ShapesDataset':
         how = ('Generate the built-in data set with `python tools/make_shapes_dataset.py '
                f'--out {root.rstrip("/") or "data/shapes"}`')
+    elif osp.basename(root.rstrip('/')).startswith('shapes_cls'):
+        how = ('Generate the built-in classification data set with `python '
+               f'tools/make_shapes_dataset.py --classification --out {root.rstrip("/")}`')
+    elif dataset_type.split('.')[-1] in ('ImageNet', 'CustomDataset'):
+        how = ('Put the image folders there (ImageNet: data/imagenet/{train,val}/ and '
+               'meta/{train,val}.txt, as in MMPretrain\'s dataset preparation)')
     else:
         how = (f'Put the {dataset_type or "data set"} files there (for COCO: '
                'data/coco/annotations/instances_{train,val}2017.json and '
@@ -112,6 +130,8 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
+            continue
+        if _downloads_itself(loader['dataset']):
             continue
         dataset_type, root, ann, img = _dataset_paths(loader['dataset'])
         hint = _data_hint(dataset_type, root, split)

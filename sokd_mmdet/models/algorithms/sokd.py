@@ -103,6 +103,7 @@ class SoKD(SingleTeacherDistill):
         if not isinstance(self.distiller, SoKDDistiller):
             raise TypeError("SoKD needs distiller=dict(type='SoKDDistiller', ...), got "
                             f'{type(self.distiller).__name__}')
+        self.distiller.bind_teacher(self.teacher)  # for refine_logits (classifier heads)
         self.teacher_forward = teacher_forward
         self.search_interval = search_interval
         self.search_begin = search_begin

@@ -3,9 +3,16 @@ from typing import Dict, List, Optional, Sequence
 
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.registry import MODELS
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..losses import SoKDLoss
+
+
+def _is_feature_map(record) -> bool:
+    """A (N, C, H, W) tensor, or a tuple/list of them (the levels of a neck)."""
+    if isinstance(record, (tuple, list)):
+        return bool(record) and all(isinstance(r, Tensor) and r.dim() == 4 for r in record)
+    return isinstance(record, Tensor) and record.dim() == 4
 
 
 @MODELS.register_module()
@@ -24,18 +31,35 @@ class SoKDDistiller(ConfigurableDistiller):
     - :meth:`compute_base_losses` (the outer objective of the policy search): each loss's
       plain base loss on the un-augmented teacher records.
 
+    DAFA refines feature maps (N, C, H, W). A teacher record of another shape (logits of a
+    classifier, say) is read as it is, unless ``refine_logits`` names it: then it is
+    recomputed from a DAFA-refined feature map by the teacher's own remaining layers, e.g.
+    ``refine_logits=dict(fc=dict(feature='bb', head=('neck', 'head.fc')))`` makes the
+    logit-KD target ``head.fc(neck(DAFA(layer4)))``, so logit losses learn from refined
+    knowledge too and the policy gradient reaches DAFA through the teacher's head.
+
     Args:
         dafa (dict, optional): config of the :class:`DAFA` policy; None turns the
             augmentation off ("DAM alone").
         dam (dict, optional): config of the :class:`DAM`; None turns the distinctive areas
             off ("DAFA alone", with ``SoKDLoss(full_weight=1)``).
+        refine_logits (dict, optional): teacher recorder name -> ``dict(feature=<teacher
+            recorder of the feature map>, head=<teacher module paths applied in order>,
+            record_idx=0, data_idx=None)`` (which record of the feature recorder). The
+            algorithm hands the teacher over with :meth:`bind_teacher`.
         **kwargs: :class:`ConfigurableDistiller`'s arguments.
     """
 
-    def __init__(self, dafa: Optional[dict] = None, dam: Optional[dict] = None, **kwargs):
+    def __init__(self,
+                 dafa: Optional[dict] = None,
+                 dam: Optional[dict] = None,
+                 refine_logits: Optional[Dict[str, dict]] = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.dafa = MODELS.build(dafa) if dafa else None
         self.dam = MODELS.build(dam) if dam else None
+        self.refine_logits = self._check_refine_logits(refine_logits or {})
+        self._teacher_heads: Dict[str, nn.Module] = {}
         self._augmented = dict()
         self._gt_bboxes: Optional[List[Tensor]] = None
         self._input_hw: Optional[Sequence[int]] = None
@@ -44,6 +68,54 @@ class SoKDDistiller(ConfigurableDistiller):
             raise ValueError('SoKDDistiller has a DAM but no SoKDLoss: wrap the distillation '
                              "losses as dict(type='SoKDLoss', base_loss=dict(...)) so that "
                              'the distinctive areas are used.')
+
+    def _check_refine_logits(self, refine_logits: Dict[str, dict]) -> Dict[str, dict]:
+        recorders = self.teacher_recorders.recorders
+        checked = {}
+        for name, spec in refine_logits.items():
+            spec = dict(spec)
+            unknown = set(spec) - {'feature', 'head', 'record_idx', 'data_idx'}
+            if unknown or 'feature' not in spec or 'head' not in spec:
+                raise ValueError(f'refine_logits[{name!r}] takes feature=, head= (and '
+                                 f'record_idx=, data_idx=), got {sorted(spec)}')
+            for key in (name, spec['feature']):
+                if key not in recorders:
+                    raise ValueError(f'refine_logits[{name!r}]: {key!r} is not a teacher '
+                                     f'recorder (teacher recorders: {sorted(recorders)})')
+            if isinstance(spec['head'], str):
+                spec['head'] = (spec['head'], )
+            checked[name] = spec
+        return checked
+
+    def bind_teacher(self, teacher: nn.Module) -> None:
+        """Resolve the ``refine_logits`` head paths on the teacher (called by the algorithm).
+
+        The modules are referenced, not registered: they stay the teacher's (frozen, saved
+        once, in the teacher's state dict).
+        """
+        heads = {}
+        for name, spec in self.refine_logits.items():
+            modules = []
+            for path in spec['head']:
+                try:
+                    modules.append(teacher.get_submodule(path))
+                except AttributeError:
+                    raise ValueError(f'refine_logits[{name!r}]: the teacher has no module '
+                                     f'{path!r}') from None
+            heads[name] = modules
+        # a plain dict attribute: nn.Module would register (and save) them twice
+        self.__dict__['_teacher_heads'] = heads
+
+    def _refined_logits(self, name: str) -> Tensor:
+        spec = self.refine_logits[name]
+        if name not in self._teacher_heads:
+            raise RuntimeError(f'refine_logits[{name!r}]: no teacher bound; the algorithm '
+                               'must call distiller.bind_teacher(teacher)')
+        out = self.get_record(spec['feature'], False, spec.get('record_idx', 0),
+                              spec.get('data_idx'))
+        for module in self._teacher_heads[name]:
+            out = module(out)
+        return out
 
     def set_ground_truth(self, gt_bboxes: Optional[List[Tensor]],
                          input_hw: Optional[Sequence[int]]) -> None:
@@ -72,8 +144,16 @@ class SoKDDistiller(ConfigurableDistiller):
                                       connector, connector_idx)
         key = (recorder, record_idx, data_idx, connector, connector_idx)
         if key not in self._augmented:
+            if recorder in self.refine_logits:
+                if connector is not None:
+                    raise ValueError(f'refine_logits[{recorder!r}] cannot take a teacher '
+                                     'connector')
+                self._augmented[key] = self._refined_logits(recorder)
+                return self._augmented[key]
             record = super().get_record(recorder, from_student, record_idx, data_idx,
                                         connector, connector_idx)
+            if not _is_feature_map(record):  # logits and other records: DAFA does not apply
+                return record
             if isinstance(record, (tuple, list)):
                 self._augmented[key] = type(record)(self.dafa(tuple(record)))
             else:
