@@ -8,7 +8,8 @@ model = dict(
     distiller=dict(
         refine_logits=dict(fc=dict(feature='bb', head=('neck', 'head.fc'))),
         distill_losses=dict(
-            loss_kl=dict(type='KLDivergence', tau=4, loss_weight=1.0),
+            # the target must keep its graph: the policy learns through it (the teacher is frozen)
+            loss_kl=dict(type='KLDivergence', tau=4, loss_weight=1.0, teacher_detach=False),
             loss_bb=dict(type='SoKDLoss',
                          base_loss=dict(type='L2Loss', loss_weight=1.0, normalize=False,
                                         div_element=True))),

@@ -60,6 +60,8 @@ class SoKDDistiller(ConfigurableDistiller):
         self.dam = MODELS.build(dam) if dam else None
         self.refine_logits = self._check_refine_logits(refine_logits or {})
         self._teacher_heads: Dict[str, nn.Module] = {}
+        if self.dafa is not None:
+            self._check_no_detached_targets()
         self._augmented = dict()
         self._gt_bboxes: Optional[List[Tensor]] = None
         self._input_hw: Optional[Sequence[int]] = None
@@ -86,6 +88,18 @@ class SoKDDistiller(ConfigurableDistiller):
                 spec['head'] = (spec['head'], )
             checked[name] = spec
         return checked
+
+    def _check_no_detached_targets(self) -> None:
+        """A loss that detaches its refined teacher input would hide it from the policy."""
+        for name, mappings in self.loss_forward_mappings.items():
+            reads_refined = any(not rec.get('from_student', True) and
+                                rec.get('recorder') in self.refine_logits
+                                for rec in mappings.values())
+            if reads_refined and getattr(self.distill_losses[name], 'teacher_detach', False):
+                raise ValueError(
+                    f'{name} reads refined teacher logits but detaches them, so the DAFA '
+                    'policy would get no gradient from it: set teacher_detach=False in its '
+                    'config (the teacher stays frozen; only the policy receives the gradient)')
 
     def bind_teacher(self, teacher: nn.Module) -> None:
         """Resolve the ``refine_logits`` head paths on the teacher (called by the algorithm).
