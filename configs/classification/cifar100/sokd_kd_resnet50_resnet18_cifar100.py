@@ -1,0 +1,38 @@
+# CIFAR-100, ResNet-50 -> ResNet-18: SoKD over logit KD (KD on logits recomputed from the
+# DAFA-refined last stage, plus DAM's region-restricted L2 and agreement terms).
+#   python tools/train.py configs/classification/cifar100/sokd_kd_resnet50_resnet18_cifar100.py
+_base_ = ['./kd_resnet50_resnet18_cifar100.py']
+model = dict(
+    type='SoKD',
+    teacher_forward='loss',  # the logits are recorded on the teacher's head
+    search_interval=1,
+    distiller=dict(
+        type='SoKDDistiller',
+        dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax'),
+        # no boxes in classification: DAM learns from the teacher/student agreement
+        dam=dict(type='DAM', in_channels=2048, feat_channels=128, topk=4,
+                 supervision='mutual'),
+        # the KD target is recomputed from the refined stage by the teacher's own head
+        refine_logits=dict(fc=dict(feature='bb', head=('neck', 'head.fc'))),
+        distill_losses=dict(
+            # keep the target's graph: the policy learns through it (the teacher is frozen)
+            loss_kl=dict(teacher_detach=False),
+            loss_bb=dict(type='SoKDLoss',
+                         base_loss=dict(type='L2Loss', loss_weight=1.0, normalize=False,
+                                        div_element=True))),
+        loss_forward_mappings=dict(loss_bb=dict(
+            preds_S=dict(from_student=True, recorder='bb', connector='s_bb'),
+            preds_T=dict(from_student=False, recorder='bb')))))
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='mmrazor.SoKDOptimWrapperConstructor',
+    student={{_base_.optim_wrapper}},
+    # the research code's policy optimiser; no weight decay on the magnitudes (only the
+    # drawn sub-policy's get a gradient in a step, Adam would turn the decay into drift)
+    policy=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
+        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
+param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
+custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=200)]
+model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')
