@@ -98,6 +98,27 @@ FULL = dict(num_train=400, num_val=100, img_size=128, iters=1000, teacher_iters=
             eval_interval=200, seeds=[0, 1, 2], warmup_iters=5)
 QUICK = dict(num_train=8, num_val=4, img_size=128, iters=4, teacher_iters=4,
              eval_interval=2, seeds=[0], warmup_iters=1, score_thr=0.0)
+# The classification benchmark (--task classification): the built-in classification data,
+# CIFAR-style ResNet-34 (width 16) teacher -> ResNet-18 (width 8) student.
+CLS_TEACHER_CFG = 'configs/classification/quickstart/resnet34-w16_cifar_shapes_teacher.py'
+CLS_QUICK_DIR = 'configs/classification/quickstart/'
+CLS_METHODS = {
+    'student': dict(config=CLS_QUICK_DIR + 'resnet18-w8_cifar_shapes_student.py', base=None,
+                    about='ResNet-18 (width 8) trained alone'),
+    'kd': dict(config=CLS_QUICK_DIR + 'kd_resnet34_resnet18_cifar_shapes.py', base=None,
+               about='logit KD (KL at temperature 4)'),
+    'sokd_kd': dict(config=CLS_QUICK_DIR + 'sokd_kd_resnet34_resnet18_cifar_shapes.py',
+                    base='kd', about='SoKD over KD: refined logits + DAM (mutual)'),
+    'fitnet': dict(config=CLS_QUICK_DIR + 'fitnet_resnet34_resnet18_cifar_shapes.py',
+                   base=None, about='FitNet L2 on the last stage'),
+    'sokd_fitnet': dict(config=CLS_QUICK_DIR + 'sokd_fitnet_resnet34_resnet18_cifar_shapes.py',
+                        base='fitnet', about='SoKD over FitNet: DAFA + DAM (mutual)'),
+}
+CLS_FULL = dict(num_train=600, num_val=200, img_size=32, iters=400, teacher_iters=600,
+                eval_interval=100, seeds=[0, 1, 2], warmup_iters=5)
+CLS_QUICK = dict(num_train=12, num_val=6, img_size=32, iters=4, teacher_iters=4,
+                 eval_interval=2, seeds=[0], warmup_iters=1)
+CLS_KEYS = {'top1': 'accuracy/top1'}
 COCO_KEYS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75',
              'APs': 'bbox_mAP_s', 'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
 
@@ -106,8 +127,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='work_dirs/benchmark',
                         help='data, teacher, runs and results.json go here')
-    parser.add_argument('--methods', nargs='+', choices=list(METHODS), metavar='NAME',
-                        default=None, help=f'subset of: {", ".join(METHODS)} (default: all)')
+    parser.add_argument('--task', choices=('detection', 'classification'), default='detection',
+                        help='detection (COCO mAP, the default) or classification (top-1); '
+                        'each writes its own part of the --report page')
+    parser.add_argument('--methods', nargs='+', metavar='NAME', default=None,
+                        help=f'detection: {", ".join(METHODS)}; classification: '
+                        f'{", ".join(CLS_METHODS)} (default: all of the task)')
     parser.add_argument('--seeds', nargs='+', type=int, default=None)
     parser.add_argument('--num-train', type=int, default=None)
     parser.add_argument('--num-val', type=int, default=None,
@@ -134,13 +159,25 @@ def parse_args(argv=None):
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite the page and plots from <out>/results.json')
     args = parser.parse_args(argv)
-    for key, value in (QUICK if args.quick else FULL).items():
+    cls = args.task == 'classification'
+    defaults = (CLS_QUICK if args.quick else CLS_FULL) if cls else (QUICK if args.quick else FULL)
+    for key, value in defaults.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
-    args.methods = args.methods or list(METHODS)
+    table = task_methods(args.task)
+    unknown = [m for m in args.methods or [] if m not in table]
+    if unknown:
+        parser.error(f'--methods {" ".join(unknown)}: not a {args.task} method (choose from '
+                     f'{", ".join(table)})')
+    args.methods = args.methods or list(table)
     if args.eval_interval < 1 or args.iters < 1 or args.teacher_iters < 1:
         parser.error('--iters, --teacher-iters and --eval-interval must be positive')
     return args
+
+
+def task_methods(task: str) -> dict:
+    """The methods table of a task."""
+    return CLS_METHODS if task == 'classification' else METHODS
 
 
 # ----------------------------------------------------------------------------- configs
@@ -227,8 +264,16 @@ def _dict_delete(schedule) -> str:
 
 
 def common_options(data_root: str, img: int, iters: int, eval_interval: int, seed: int,
-                   score_thr, cfg) -> list:
+                   score_thr, cfg, task: str = 'detection') -> list:
     """``--cfg-options`` of every run: data, image size, iterations, seeds, checkpointing."""
+    if task == 'classification':  # 32 px images as generated: no resize, no annotation file
+        opts = [f'{s}_dataloader.dataset.data_root={data_root}/' for s in ('train', 'val',
+                                                                           'test')]
+        opts += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={eval_interval}',
+                 f'default_hooks.checkpoint.interval={iters}', f'randomness.seed={seed}']
+        if cfg.model.get('distiller', {}).get('dafa'):
+            opts.append(f'model.distiller.dafa.seed={seed}')
+        return opts
     ann = osp.join(data_root, 'annotations', 'instances_val.json')
     opts = [f'{s}_dataloader.dataset.data_root={data_root}/' for s in ('train', 'val', 'test')]
     opts += [f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
@@ -288,7 +333,8 @@ def read_scalars(work_dir: str) -> list:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def parse_run(records: list, iters: int, eval_interval: int, warmup: int) -> dict:
+def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
+              task: str = 'detection') -> dict:
     """COCO metrics per evaluation, the final ones, and the time per training iteration.
 
     The iteration after an evaluation is left out of the timing: MMEngine's timer runs from
@@ -299,6 +345,10 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int) -> dic
     for rec in records:
         if 'loss' not in rec:  # an evaluation, logged after the iteration it follows
             point = {'iter': last_iter}
+            if task == 'classification':
+                point.update({n: rec.get(k) for n, k in CLS_KEYS.items()})
+                curve.append(point)
+                continue
             for name, key in COCO_KEYS.items():
                 value = rec.get(f'coco/{key}')
                 point[name] = None if value is None or value < 0 else float(value)
@@ -315,13 +365,13 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int) -> dic
                 data_times.append(rec.get('data_time', 0.0))
     if not curve or curve[-1]['iter'] != iters:
         raise ValueError(f'no evaluation at iteration {iters} in scalars.json')
-    final = {k: v for k, v in curve[-1].items() if k in COCO_KEYS}
+    final = {k: v for k, v in curve[-1].items() if k in COCO_KEYS or k in CLS_KEYS}
     cost = dict(iter_time_s=statistics.fmean(times) if times else None,
                 iter_time_std_s=statistics.stdev(times) if len(times) > 1 else None,
                 data_time_s=statistics.fmean(data_times) if data_times else None,
                 iters_timed=len(times))
     return dict(metrics=final, curve=curve, cost=cost,
-                no_detections=curve[-1]['no_detections'])
+                no_detections=curve[-1].get('no_detections', False))
 
 
 def train_teacher(args, data_root: str) -> dict:
@@ -329,8 +379,9 @@ def train_teacher(args, data_root: str) -> dict:
     os.makedirs(args.out, exist_ok=True)
     probe = osp.join(args.out, 'teacher.py')
     n = args.teacher_iters
-    cfg, text = write_run_config(probe, TEACHER_CFG, '', n, 1)
-    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg)
+    teacher_cfg = CLS_TEACHER_CFG if args.task == 'classification' else TEACHER_CFG
+    cfg, text = write_run_config(probe, teacher_cfg, '', n, 1)
+    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task)
     key = _hash(text, options, n)
     work_dir = osp.join(args.out, f'teacher-{key}')
     ckpt = osp.join(work_dir, f'iter_{n}.pth')
@@ -339,32 +390,32 @@ def train_teacher(args, data_root: str) -> dict:
         os.remove(probe)
         with open(summary_file) as f:
             result = json.load(f)
-        print(f'teacher: reusing {ckpt} (AP={_ap(result["metrics"])})', flush=True)
+        print(f'teacher: reusing {ckpt} ({_ap(result["metrics"])})', flush=True)
         return dict(result, cached=True)
     shutil.rmtree(work_dir, ignore_errors=True)
     os.makedirs(work_dir)
     # beside the work dir: the Runner writes the resolved config into the work dir
     cfg_file = osp.join(args.out, f'teacher-{key}.py')
     shutil.move(probe, cfg_file)
-    print(f'teacher: training {TEACHER_CFG} for {n} iterations -> {work_dir}', flush=True)
+    print(f'teacher: training {teacher_cfg} for {n} iterations -> {work_dir}', flush=True)
     run = train(cfg_file, work_dir, options, osp.join(work_dir, 'train.log'))
     if run['returncode'] != 0 or not osp.isfile(ckpt):
         sys.exit(f'benchmark: the teacher failed (exit code {run["returncode"]}); see '
                  f'{osp.join(work_dir, "train.log")}:\n{_tail(osp.join(work_dir, "train.log"))}')
-    parsed = parse_run(read_scalars(work_dir), n, n, args.warmup_iters)
-    result = dict(config=TEACHER_CFG, work_dir=work_dir, checkpoint=ckpt, key=key,
+    parsed = parse_run(read_scalars(work_dir), n, n, args.warmup_iters, args.task)
+    result = dict(config=teacher_cfg, work_dir=work_dir, checkpoint=ckpt, key=key,
                   metrics=parsed['metrics'],
                   cost=dict(parsed['cost'], wall_s=run['wall_s'],
                             peak_rss_mib=run['peak_rss_mib']))
     with open(summary_file, 'w') as f:
         json.dump(result, f, indent=1)
-    print(f'teacher: AP={_ap(result["metrics"])} in {run["wall_s"]:.0f} s', flush=True)
+    print(f'teacher: {_ap(result["metrics"])} in {run["wall_s"]:.0f} s', flush=True)
     return dict(result, cached=False)
 
 
 def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) -> dict:
     """Train (or reuse) one method with one seed; its record for ``results.json``."""
-    spec = METHODS[name]
+    spec = task_methods(args.task)[name]
     work_dir = osp.join(args.out, 'runs', name, f'seed{seed}')
     os.makedirs(osp.dirname(work_dir), exist_ok=True)
     # beside the work dir: the Runner writes the resolved config into the work dir
@@ -373,7 +424,7 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
     cfg, text = write_run_config(cfg_file, spec['config'], spec.get('overrides'), args.iters,
                                  policy_interval)
     options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
-                             args.score_thr, cfg)
+                             args.score_thr, cfg, args.task)
     if 'teacher' in cfg.model:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
     key = _hash(text, options)
@@ -384,7 +435,7 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
         if record.get('key') == key:
             # timed again from the log, in case --warmup-iters changed
             parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
-                               args.warmup_iters)
+                               args.warmup_iters, args.task)
             record['cost'].update(parsed['cost'])
             return dict(record, cached=True)
     shutil.rmtree(work_dir, ignore_errors=True)  # an interrupted or outdated run: afresh
@@ -395,7 +446,7 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
         if run['returncode'] != 0:
             raise RuntimeError(f'exit code {run["returncode"]}')
         parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
-                           args.warmup_iters)
+                           args.warmup_iters, args.task)
     except (RuntimeError, ValueError, FileNotFoundError) as err:
         return dict(method=name, seed=seed, failed=True, log=log, error=str(err))
     history = osp.join(work_dir, 'policy_history.json')
@@ -450,6 +501,10 @@ def machine_info() -> dict:
 
 
 def _ap(metrics) -> str:
+    """The headline metric of a run: COCO AP (%) or top-1 (%)."""
+    if metrics and 'top1' in metrics:
+        return 'top-1 n/a' if metrics['top1'] is None else f'top-1 {metrics["top1"]:.1f}'
+
     return 'n/a' if not metrics or metrics.get('AP') is None else f'{100 * metrics["AP"]:.1f}'
 
 
@@ -464,12 +519,20 @@ def _fmt_s(seconds: float) -> str:
 
 
 def write_outputs(args, results: dict) -> None:
-    """``results.json`` and the page with its plots."""
-    from sokd_mmdet.benchmark import verdict_sentence, write_report
+    """``results.json`` and the page with its plots (classification: the page's own section)."""
+    from sokd_mmdet.benchmark import (render_classification, replace_block, verdict_sentence,
+                                      write_report)
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
     report = args.report if osp.isabs(args.report) else osp.join(os.getcwd(), args.report)
     os.makedirs(osp.dirname(report), exist_ok=True)
+    if results.get('task') == 'classification':
+        old = open(report).read() if osp.isfile(report) else None
+        with open(report, 'w') as f:
+            f.write(replace_block(old, render_classification(results)))
+        print(f'wrote {osp.join(args.out, "results.json")}, {report} (classification section)',
+              flush=True)
+        return
     summary = write_report(results, report)
     print('wrote ' + ', '.join([osp.join(args.out, 'results.json')] + summary['files']),
           flush=True)
@@ -488,14 +551,21 @@ def main(argv=None):
         return
     t0 = time.time()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
-    from sokd_mmdet.datasets import generate_detection_dataset
-    data_root = osp.join(args.out, 'data', f'shapes-{args.num_train}-{args.num_val}-'
-                         f'{args.img_size}px-seed{args.data_seed}')
+    from sokd_mmdet.datasets import (generate_classification_dataset,
+                                     generate_detection_dataset)
+    cls = args.task == 'classification'
+    data_root = osp.join(args.out, 'data', f'shapes{"_cls" if cls else ""}-{args.num_train}-'
+                         f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
     print(f'data: {args.num_train} train / {args.num_val} held-out images of '
           f'{args.img_size} px -> {data_root}', flush=True)
-    generate_detection_dataset(data_root, num_train=args.num_train, num_val=args.num_val,
-                               img_size=(args.img_size, args.img_size), seed=args.data_seed,
-                               progress=False)
+    if cls:
+        generate_classification_dataset(data_root, num_train=args.num_train,
+                                        num_val=args.num_val, img_size=args.img_size,
+                                        seed=args.data_seed, progress=False)
+    else:
+        generate_detection_dataset(data_root, num_train=args.num_train, num_val=args.num_val,
+                                   img_size=(args.img_size, args.img_size),
+                                   seed=args.data_seed, progress=False)
     teacher = train_teacher(args, data_root)
 
     jobs = [(name, seed) for seed in args.seeds for name in args.methods]
@@ -520,7 +590,7 @@ def main(argv=None):
                   for n, _ in jobs[k:])
         status = 'reused' if record.get('cached') else f'{took:.0f} s'
         if not record.get('failed'):
-            print(f'[{k}/{len(jobs)}] {name} seed {seed}: AP={_ap(record["metrics"])} '
+            print(f'[{k}/{len(jobs)}] {name} seed {seed}: {_ap(record["metrics"])} '
                   f'({status}), elapsed {_fmt_s(time.time() - t0)}, ETA {_fmt_s(eta)}',
                   flush=True)
 
@@ -530,8 +600,9 @@ def main(argv=None):
                                               'iters', 'teacher_iters', 'eval_interval',
                                               'seeds', 'warmup_iters', 'score_thr', 'quick')}
     results = dict(
-        schema=1, command=command, machine=machine, settings=settings,
-        methods={n: {k: METHODS[n].get(k) for k in ('config', 'base', 'about', 'overrides')}
+        schema=1, task=args.task, command=command, machine=machine, settings=settings,
+        methods={n: {k: task_methods(args.task)[n].get(k)
+                     for k in ('config', 'base', 'about', 'overrides')}
                  for n in args.methods},
         teacher=teacher, runs=runs, failed=failed,
         total_wall_s=time.time() - t0)

@@ -30,6 +30,8 @@ import os.path as osp
 import statistics
 from typing import Dict, List, Optional, Sequence
 
+from .page import keep_block
+
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl')
 # below this AP (a fraction) the page warns that the students have barely learned anything
 LOW_AP = 0.05
@@ -444,7 +446,11 @@ def write_report(results: dict, report_file: str, image_dir: Optional[str] = Non
     images = {'map_curve': osp.relpath(curve, page_dir)}
     if policy:
         images['policy'] = osp.relpath(policy, page_dir)
-    with open(report_file, 'w') as f:
-        f.write(render_markdown(summary, images))
+    old = None
+    if osp.isfile(report_file):
+        with open(report_file) as f:
+            old = f.read()
+    with open(report_file, 'w') as f:  # the classification section, if any, stays
+        f.write(keep_block(old, render_markdown(summary, images)))
     summary['files'] = [report_file, curve] + ([policy] if policy else [])
     return summary
