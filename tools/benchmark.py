@@ -6,7 +6,8 @@
    config, the data and the iterations);
 3. train every method of ``METHODS`` for every seed through ``tools/train.py`` in a fresh
    process, evaluating the held-out split every ``--eval-interval`` iterations; a run whose
-   ``metrics.json`` exists (with the same resolved config) is not trained again, so an
+   ``metrics.json`` exists (with the same resolved config) is not trained again, and a run
+   that was interrupted goes on from its last checkpoint (one every 250 iterations), so an
    interrupted benchmark resumes where it stopped;
 4. read the COCO mAP curves and per-iteration times from each run's ``scalars.json``, and
    its wall time and peak RSS from the process's own rusage;
@@ -119,6 +120,9 @@ CLS_FULL = dict(num_train=600, num_val=200, img_size=32, iters=400, teacher_iter
 CLS_QUICK = dict(num_train=12, num_val=6, img_size=32, iters=4, teacher_iters=4,
                  eval_interval=2, seeds=[0], warmup_iters=1)
 CLS_KEYS = {'top1': 'accuracy/top1'}
+# Runs save a checkpoint this often (and at their end), so that an interrupted benchmark
+# resumes a run from its last checkpoint instead of from scratch.
+CKPT_EVERY = 250
 COCO_KEYS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75',
              'APs': 'bbox_mAP_s', 'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
 
@@ -270,7 +274,8 @@ def common_options(data_root: str, img: int, iters: int, eval_interval: int, see
         opts = [f'{s}_dataloader.dataset.data_root={data_root}/' for s in ('train', 'val',
                                                                            'test')]
         opts += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={eval_interval}',
-                 f'default_hooks.checkpoint.interval={iters}', f'randomness.seed={seed}']
+                 f'default_hooks.checkpoint.interval={min(iters, CKPT_EVERY)}',
+                 f'randomness.seed={seed}']
         if cfg.model.get('distiller', {}).get('dafa'):
             opts.append(f'model.distiller.dafa.seed={seed}')
         return opts
@@ -282,7 +287,8 @@ def common_options(data_root: str, img: int, iters: int, eval_interval: int, see
              f'val_dataloader.dataset.pipeline.1.scale=({img},{img})',
              f'test_dataloader.dataset.pipeline.1.scale=({img},{img})',
              f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={eval_interval}',
-             f'default_hooks.checkpoint.interval={iters}', f'randomness.seed={seed}']
+             f'default_hooks.checkpoint.interval={min(iters, CKPT_EVERY)}',
+             f'randomness.seed={seed}']
     model = cfg.model
     detector = 'model.architecture' if 'architecture' in model else 'model'
     if score_thr is not None:
@@ -297,7 +303,46 @@ def _hash(*parts) -> str:
 
 
 # ------------------------------------------------------------------------------ runs
-def train(cfg_file: str, work_dir: str, options: list, log_file: str) -> dict:
+def start_or_resume(work_dir: str, key: str) -> bool:
+    """Prepare ``work_dir`` for the run ``key``; True when an interrupted run goes on.
+
+    A run with the same key that stopped after writing a checkpoint (``last_checkpoint``)
+    is resumed from it (MMEngine restores weights, optimisers, schedulers, the iteration
+    and the random state); anything else is started afresh.
+    """
+    key_file = osp.join(work_dir, 'run_key.txt')
+    if osp.isfile(key_file) and osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        with open(key_file) as f:
+            if f.read().strip() == key:
+                return True
+    shutil.rmtree(work_dir, ignore_errors=True)
+    os.makedirs(work_dir)
+    with open(key_file, 'w') as f:
+        f.write(key)
+    return False
+
+
+def run_segments(work_dir: str, run: dict) -> dict:
+    """Add this process's wall time and peak RSS to the run's segments; their totals.
+
+    Returns:
+        dict: ``wall_s`` (sum over segments), ``peak_rss_mib`` (max), ``segments`` (count).
+    """
+    path = osp.join(work_dir, 'segments.json')
+    segments = []
+    if osp.isfile(path):
+        with open(path) as f:
+            segments = json.load(f)
+    segments.append({k: run[k] for k in ('wall_s', 'peak_rss_mib', 'returncode')})
+    with open(path, 'w') as f:
+        json.dump(segments, f, indent=1)
+    return dict(wall_s=sum(s['wall_s'] for s in segments),
+                peak_rss_mib=max(s['peak_rss_mib'] for s in segments),
+                segments=len(segments))
+
+
+def train(cfg_file: str, work_dir: str, options: list, log_file: str,
+          resume: bool = False) -> dict:
     """Run ``tools/train.py`` in a fresh process; its wall time and peak RSS.
 
     The process's own rusage comes from ``os.wait4`` (``ru_maxrss``: the largest resident
@@ -305,11 +350,11 @@ def train(cfg_file: str, work_dir: str, options: list, log_file: str) -> dict:
     alone even though the benchmark runs many.
     """
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), cfg_file, '--work-dir',
-           work_dir, '--cfg-options', *options]
+           work_dir] + (['--resume'] if resume else []) + ['--cfg-options', *options]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''),
                MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
     t0 = time.time()
-    with open(log_file, 'w') as log:
+    with open(log_file, 'a' if resume else 'w') as log:
         log.write('$ ' + shlex.join(cmd) + '\n')
         log.flush()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -329,8 +374,29 @@ def read_scalars(work_dir: str) -> list:
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}')
-    with open(files[-1]) as f:
+    return merge_segments([_read_jsonl(f) for f in files])
+
+
+def _read_jsonl(path: str) -> list:
+    with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def merge_segments(segments: list) -> list:
+    """One record list from the logs of a run that was interrupted and resumed.
+
+    Each resumed segment (its own timestamped folder, in time order) restarts after the last
+    checkpoint, so what an earlier segment logged from that step on was trained again: the
+    later segment's records replace it.
+    """
+    merged = []
+    for records in segments:
+        steps = [r['step'] for r in records if 'step' in r]
+        if steps:
+            first = min(steps)
+            merged = [r for r in merged if r.get('step', 0) < first]
+        merged.extend(records)
+    return merged
 
 
 def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
@@ -392,13 +458,14 @@ def train_teacher(args, data_root: str) -> dict:
             result = json.load(f)
         print(f'teacher: reusing {ckpt} ({_ap(result["metrics"])})', flush=True)
         return dict(result, cached=True)
-    shutil.rmtree(work_dir, ignore_errors=True)
-    os.makedirs(work_dir)
+    resume = start_or_resume(work_dir, key)
     # beside the work dir: the Runner writes the resolved config into the work dir
     cfg_file = osp.join(args.out, f'teacher-{key}.py')
     shutil.move(probe, cfg_file)
-    print(f'teacher: training {teacher_cfg} for {n} iterations -> {work_dir}', flush=True)
-    run = train(cfg_file, work_dir, options, osp.join(work_dir, 'train.log'))
+    print(f'teacher: {"resuming" if resume else "training"} {teacher_cfg} for {n} iterations '
+          f'-> {work_dir}', flush=True)
+    run = train(cfg_file, work_dir, options, osp.join(work_dir, 'train.log'), resume)
+    run.update(run_segments(work_dir, run))
     if run['returncode'] != 0 or not osp.isfile(ckpt):
         sys.exit(f'benchmark: the teacher failed (exit code {run["returncode"]}); see '
                  f'{osp.join(work_dir, "train.log")}:\n{_tail(osp.join(work_dir, "train.log"))}')
@@ -406,7 +473,7 @@ def train_teacher(args, data_root: str) -> dict:
     result = dict(config=teacher_cfg, work_dir=work_dir, checkpoint=ckpt, key=key,
                   metrics=parsed['metrics'],
                   cost=dict(parsed['cost'], wall_s=run['wall_s'],
-                            peak_rss_mib=run['peak_rss_mib']))
+                            peak_rss_mib=run['peak_rss_mib'], segments=run['segments']))
     with open(summary_file, 'w') as f:
         json.dump(result, f, indent=1)
     print(f'teacher: {_ap(result["metrics"])} in {run["wall_s"]:.0f} s', flush=True)
@@ -438,10 +505,11 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
                                args.warmup_iters, args.task)
             record['cost'].update(parsed['cost'])
             return dict(record, cached=True)
-    shutil.rmtree(work_dir, ignore_errors=True)  # an interrupted or outdated run: afresh
-    os.makedirs(work_dir)
+    # an outdated run starts afresh; an interrupted one goes on from its last checkpoint
+    resume = start_or_resume(work_dir, key)
     log = osp.join(work_dir, 'train.log')
-    run = train(cfg_file, work_dir, options, log)
+    run = train(cfg_file, work_dir, options, log, resume)
+    run.update(run_segments(work_dir, run))
     try:
         if run['returncode'] != 0:
             raise RuntimeError(f'exit code {run["returncode"]}')
@@ -459,7 +527,7 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
                   config=cfg_file, metrics=parsed['metrics'], curve=parsed['curve'],
                   no_detections=parsed['no_detections'], policy_history=policy,
                   cost=dict(parsed['cost'], wall_s=run['wall_s'],
-                            peak_rss_mib=run['peak_rss_mib']))
+                            peak_rss_mib=run['peak_rss_mib'], segments=run['segments']))
     with open(summary_file, 'w') as f:
         json.dump(record, f, indent=1)
     if args.drop_checkpoints:

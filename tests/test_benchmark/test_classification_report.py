@@ -97,3 +97,31 @@ def test_task_picks_its_methods_and_defaults(capsys):
     with pytest.raises(SystemExit):
         benchmark.parse_args(['--task', 'classification', '--methods', 'cwd'])
     assert 'not a classification method' in capsys.readouterr().err
+
+
+def test_interrupted_runs_resume_and_their_logs_merge(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    assert not benchmark.start_or_resume(work_dir, 'key1')  # a new run
+    (tmp_path / 'run' / 'stale.txt').write_text('x')
+    # no checkpoint yet: afresh (the folder is emptied)
+    assert not benchmark.start_or_resume(work_dir, 'key1')
+    assert not (tmp_path / 'run' / 'stale.txt').exists()
+    (tmp_path / 'run' / 'last_checkpoint').write_text('iter_250.pth')
+    assert benchmark.start_or_resume(work_dir, 'key1')  # same run, with a checkpoint
+    assert not benchmark.start_or_resume(work_dir, 'key2')  # another config: afresh
+    assert not (tmp_path / 'run' / 'last_checkpoint').exists()
+
+    first = benchmark.run_segments(work_dir, dict(wall_s=100.0, peak_rss_mib=900.0,
+                                                  returncode=-9))
+    assert first == dict(wall_s=100.0, peak_rss_mib=900.0, segments=1)
+    total = benchmark.run_segments(work_dir, dict(wall_s=50.0, peak_rss_mib=800.0,
+                                                  returncode=0))
+    assert total == dict(wall_s=150.0, peak_rss_mib=900.0, segments=2)
+
+    # segment 1 logged up to step 4 but checkpointed at 2; segment 2 re-runs 3 and 4
+    seg1 = [dict(step=1, loss=1.0), dict(step=2, loss=0.9), {'step': 2, 'accuracy/top1': 10.0},
+            dict(step=3, loss=5.0), dict(step=4, loss=5.0)]
+    seg2 = [dict(step=3, loss=0.8), dict(step=4, loss=0.7), {'step': 4, 'accuracy/top1': 30.0}]
+    merged = benchmark.merge_segments([seg1, seg2])
+    assert [(r['step'], r.get('loss')) for r in merged] == [
+        (1, 1.0), (2, 0.9), (2, None), (3, 0.8), (4, 0.7), (4, None)]
