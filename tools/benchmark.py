@@ -85,6 +85,22 @@ METHODS = {
         config=SOKD_CWD, base='cwd',
         about="ablation: DAM supervised by mutual agreement only (supervision='mutual')",
         overrides="model = dict(distiller=dict(dam=dict(supervision='mutual')))\n"),
+    'tst_cwd': dict(
+        config='configs/quickstart/tst_cwd_retinanet_r34_r18_shapes.py', base='cwd',
+        about='TST over CWD: a learned box-consistent image augmenter (teacher right, '
+              'student wrong); the student learns on the original + augmented batch'),
+    'tst_sokd_cwd': dict(
+        config='configs/quickstart/tst_sokd_cwd_retinanet_r34_r18_shapes.py', base='cwd',
+        about="TST + SoKD over CWD: SoKD's refined knowledge (DAFA + DAM) on TST's "
+              'original + augmented batch'),
+    'atf_cwd': dict(
+        config='configs/quickstart/atf_retinanet_r34_r18_shapes.py', base='cwd',
+        about='ATF over CWD: alpha-divergence (0.5) on the classification logits, teacher '
+              'fine-tuned towards the student'),
+    'atf_cwd_frozen_teacher': dict(
+        config='configs/quickstart/atf_retinanet_r34_r18_shapes.py', base='cwd',
+        about='ablation: the ATF losses with no teacher updates (teacher_end=0)',
+        overrides='model = dict(teacher_end=0)\n'),
     'sokd_cwd_interval5': dict(
         config=SOKD_CWD, base='cwd',
         about='SoKD over CWD with a policy step every 5th iteration (search_interval=5)',
@@ -295,6 +311,8 @@ def common_options(data_root: str, img: int, iters: int, eval_interval: int, see
         opts.append(f'{detector}.test_cfg.score_thr={score_thr}')
     if model.get('distiller', {}).get('dafa'):
         opts.append(f'model.distiller.dafa.seed={seed}')  # the policy's own sampling seed
+    if model.get('augmenter'):
+        opts.append(f'model.augmenter.seed={seed}')  # TST's augmentation draws
     return opts
 
 

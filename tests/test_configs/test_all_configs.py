@@ -15,6 +15,8 @@ CONFIGS = sorted(
     for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
 COCO = [c for c in CONFIGS if c.endswith('_coco.py')]
+# the algorithm a COCO config builds, by its name's prefix (first match)
+ALGORITHMS = (('tst_sokd_', 'TSTSoKD'), ('tst_', 'TST'), ('atf_', 'ATF'), ('sokd_', 'SoKD'))
 
 
 def test_there_are_configs_of_every_kind():
@@ -40,15 +42,23 @@ def test_coco_config_builds(name):
     init_default_scope('mmdet')
     cfg.model.teacher_ckpt = None  # no download in tests
     model = MODELS.build(cfg.model)
-    assert type(model).__name__ == ('SoKD' if 'sokd_' in name else 'FpnTeacherDistill')
+    algorithm = next((t for p, t in ALGORITHMS if osp.basename(name).startswith(p)),
+                     'FpnTeacherDistill')
+    assert type(model).__name__ == algorithm
     student, teacher = model.architecture, model.teacher
     assert student.backbone.depth == 50 and teacher.backbone.depth == 101
     assert type(student).__name__ == ('FasterRCNN' if 'faster' in name else 'RetinaNet')
     assert student.backbone.init_cfg['checkpoint'] == 'torchvision://resnet50'
-    if 'sokd_' in name:
+    if 'sokd_' in name:  # SoKD and TST+SoKD
         assert model.distiller.dam is not None and model.distiller.dafa is not None
         assert cfg.model_wrapper_cfg.type == 'mmrazor.SoKDDistributedDataParallel'
         assert set(cfg.optim_wrapper) >= {'student', 'policy', 'constructor'}
+    if algorithm.startswith('TST'):
+        assert model.augmenter is not None and 'augmenter' in cfg.optim_wrapper
+    if algorithm == 'ATF':
+        assert model.teacher_trainable and model.atf_losses
+        assert cfg.model_wrapper_cfg.type == 'mmrazor.SoKDDistributedDataParallel'
+        assert set(cfg.optim_wrapper) >= {'student', 'teacher', 'constructor'}
     del model
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
 

@@ -178,10 +178,20 @@ class SoKD(SingleTeacherDistill):
 
     # ------------------------------------------------------------------- train step
     def train_step(self, data, optim_wrapper) -> Dict[str, Tensor]:
-        """One student step every iteration; one policy step on search iterations."""
-        student_ow, policy_ow = self._split_optim_wrapper(optim_wrapper)
+        """Preprocess the batch, then :meth:`train_step_preprocessed`."""
+        self._split_optim_wrapper(optim_wrapper)  # a missing entry fails before any work
         data = self.data_preprocessor(data, True)
-        inputs, samples = data['inputs'], data['data_samples']
+        return self.train_step_preprocessed(data['inputs'], data['data_samples'],
+                                            optim_wrapper)
+
+    def train_step_preprocessed(self, inputs: Tensor, samples,
+                                optim_wrapper) -> Dict[str, Tensor]:
+        """One student step every iteration; one policy step on search iterations.
+
+        The step on a batch that has been through the data preprocessor (so that an
+        algorithm built on SoKD, e.g. TST's, can change the batch in between).
+        """
+        student_ow, policy_ow = self._split_optim_wrapper(optim_wrapper)
         it = int(self.train_iter)
         self.train_iter += 1
         search = policy_ow is not None and self.search_at(it)

@@ -1,0 +1,13 @@
+# TST + SoKD over CWD for RetinaNet R101 -> R50 on COCO:
+#   python tools/train.py configs/tst_sokd_retinanet_r101_r50_coco.py
+# The SoKD config plus TST's learned image augmenter and its optimiser.
+_base_ = ['./sokd_retinanet_r101_r50_coco.py']
+model = dict(
+    type='TSTSoKD',
+    augment_interval=1,
+    student_weight=1.0,
+    augmenter=dict(type='TSTAugmenter', prior_prob=0.2, prior_magnitude=0.4,
+                   magnitude_bound=0.3, min_visible=0.5, seed=0))
+optim_wrapper = dict(
+    augmenter=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
+param_scheduler = dict(augmenter=[])

@@ -1,0 +1,258 @@
+"""ATF: adaptive teacher fine-tuning, offline distillation in which the teacher adapts too."""
+from contextlib import ExitStack, contextmanager, nullcontext
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import torch
+from mmengine.dist import all_reduce_params, get_world_size
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import MODELS
+from torch import Tensor
+
+from .alpha_divergence_loss import AlphaDivergenceLoss
+
+_TEACHER_ENTRY_HINT = ("use constructor='mmrazor.SoKDOptimWrapperConstructor' with "
+                       "student=dict(optimizer=...) and teacher=dict(optimizer=dict("
+                       "type='SGD', lr=1e-4, momentum=0.9))")
+
+
+def _detach(record):
+    """A recorded output without its graph (tensors, or tuples/lists of them)."""
+    if isinstance(record, Tensor):
+        return record.detach()
+    if isinstance(record, (tuple, list)):
+        return type(record)(_detach(r) for r in record)
+    return record
+
+
+@contextmanager
+def detached_records(recorders):
+    """Within the block, every record of ``recorders`` (a RecorderManager) is detached."""
+    saved = {name: rec.data_buffer for name, rec in recorders.recorders.items()}
+    # MMRazor's recorders have no public setter for their buffer
+    for name, rec in recorders.recorders.items():
+        rec._data_buffer = [_detach(r) for r in saved[name]]
+    try:
+        yield
+    finally:
+        for name, rec in recorders.recorders.items():
+            rec._data_buffer = saved[name]
+
+
+def _scaled(losses: Dict[str, object], weight: float) -> Dict[str, object]:
+    """``losses`` with every loss term (a key containing 'loss') multiplied by ``weight``."""
+    out = dict()
+    for key, value in losses.items():
+        if 'loss' not in key:
+            out[key] = value
+        elif isinstance(value, (list, tuple)):
+            out[key] = [weight * v for v in value]
+        else:
+            out[key] = weight * value
+    return out
+
+
+@MODELS.register_module()
+class ATF(SingleTeacherDistill):
+    """Adaptive Teacher Fine-tuning: teacher and student adapt to each other during
+    offline distillation.
+
+    Each iteration the student minimises its task loss plus the distiller's losses, with
+    every teacher record detached (the teacher is its target, not something it can move).
+    On teacher-update iterations (``teacher_interval``, ``teacher_begin``, ``teacher_end``)
+    the teacher, too, takes a step, on::
+
+        teacher_task_weight * L_task(teacher)
+            + teacher_weight * sum_l D_alpha'(p_S^l || p_T^l)
+
+    over the distiller's :class:`AlphaDivergenceLoss` terms, with the student's logits
+    detached: the teacher is fine-tuned towards what the student can represent, while its
+    own task loss keeps it a good detector. ``alpha'`` is ``teacher_alpha`` or each loss's own
+    ``alpha``; with the default 0.5 both sides minimise the same symmetric divergence.
+    Other distillation losses (e.g. CWD on FPN features) train the student only.
+
+    Overrides, and why:
+
+    - ``loss``: ``SingleTeacherDistill.loss`` with a trainable teacher lets every
+      distillation loss backpropagate into the teacher; here the teacher's only signal from
+      the student is its own divergence term, so the student's losses see detached teacher
+      records. Off teacher-update iterations the teacher runs without a graph, and only its
+      head's forward (``mode='tensor'``), as cheaply as in plain distillation.
+    - ``train_step``: two optimisers (an ``OptimWrapperDict`` with ``student`` and
+      ``teacher``, see ``SoKDOptimWrapperConstructor``) each stepping on its own objective.
+      Under several processes use ``model_wrapper_cfg =
+      dict(type='mmrazor.SoKDDistributedDataParallel')``, which delegates to this
+      ``train_step``; gradients are averaged across ranks here before each step.
+
+    The teacher's BatchNorm stays in eval mode (``teacher_norm_eval=True``, MMRazor's
+    default): its running statistics remain those it was trained with, and its affine
+    parameters are fine-tuned. The statistics are the teacher's calibration on its whole
+    training set; re-estimating them from a detection batch of a few images would make them
+    drift with every batch, and the student would learn from a train-mode teacher whose
+    outputs depend on the batch, unlike the teacher at inference. With eval-mode BN the
+    teacher the student sees is exactly the deployed teacher.
+
+    Args:
+        distiller (dict): a ``ConfigurableDistiller`` config with at least one
+            :class:`AlphaDivergenceLoss` (the teacher's signal from the student).
+        teacher_weight (float): weight of the teacher's divergence terms (on top of each
+            loss's ``loss_weight``). Defaults to 1.0.
+        teacher_task_weight (float): weight of the teacher's own task loss; 0 fine-tunes the
+            teacher on the divergence alone (and runs only its head's forward). Defaults to 1.0.
+        teacher_alpha (float, optional): order of the teacher's divergence
+            ``D_alpha'(p_S || p_T)``; None: each loss's ``alpha``. Defaults to None.
+        teacher_interval (int): a teacher step every n-th iteration. Defaults to 1.
+        teacher_begin (int): first iteration (0-based) with a teacher step. Defaults to 0.
+        teacher_end (int, optional): no teacher steps from this iteration on; None: until the
+            end. Defaults to None.
+        **kwargs: ``SingleTeacherDistill``'s arguments (``architecture``, ``teacher``,
+            ``teacher_ckpt``, ``teacher_norm_eval``, ...); ``teacher_trainable`` must be True.
+    """
+
+    def __init__(self,
+                 distiller: dict,
+                 teacher_weight: float = 1.0,
+                 teacher_task_weight: float = 1.0,
+                 teacher_alpha: Optional[float] = None,
+                 teacher_interval: int = 1,
+                 teacher_begin: int = 0,
+                 teacher_end: Optional[int] = None,
+                 **kwargs) -> None:
+        if not kwargs.setdefault('teacher_trainable', True):
+            raise ValueError('ATF fine-tunes the teacher: teacher_trainable must be True (for '
+                             "a frozen teacher use type='SingleTeacherDistill' or "
+                             "'FpnTeacherDistill')")
+        if teacher_interval < 1:
+            raise ValueError(f'teacher_interval must be >= 1, got {teacher_interval}')
+        if teacher_weight < 0 or teacher_task_weight < 0:
+            raise ValueError('teacher_weight and teacher_task_weight must be >= 0')
+        super().__init__(distiller=distiller, **kwargs)
+        if not any(p.requires_grad for p in self.teacher.parameters()):
+            raise ValueError('ATF fine-tunes the teacher, but every teacher parameter has '
+                             'requires_grad=False (frozen_stages, norm_cfg.requires_grad=False '
+                             'or a frozen model): leave at least its head trainable')
+        self.teacher_weight = teacher_weight
+        self.teacher_task_weight = teacher_task_weight
+        self.teacher_alpha = teacher_alpha
+        self.teacher_interval = teacher_interval
+        self.teacher_begin = teacher_begin
+        self.teacher_end = teacher_end
+        self.atf_losses = self._find_atf_losses()
+        # training steps taken; a buffer, so that a resumed run keeps the schedule
+        self.register_buffer('train_iter', torch.zeros((), dtype=torch.long))
+
+    def _find_atf_losses(self) -> List[str]:
+        mappings = self.distiller.loss_forward_mappings
+        names = [n for n, m in self.distiller.distill_losses.items()
+                 if isinstance(m, AlphaDivergenceLoss) and n in mappings]
+        if not names:
+            raise ValueError('ATF needs at least one AlphaDivergenceLoss in '
+                             'distiller.distill_losses (with its loss_forward_mappings entry): '
+                             'it is what the teacher learns from the student')
+        for name in names:
+            mapping = mappings[name]
+            if set(mapping) != {'preds_S', 'preds_T'} or any(
+                    'connector' in rec for rec in mapping.values()):
+                raise ValueError(f'{name}: an AlphaDivergenceLoss of ATF reads preds_S and '
+                                 'preds_T straight from the recorders (no connector: teacher '
+                                 'and student logits have the same classes)')
+        return names
+
+    def teacher_update_at(self, it: int) -> bool:
+        """Whether training step ``it`` (0-based) updates the teacher."""
+        if it < self.teacher_begin or (self.teacher_end is not None and it >= self.teacher_end):
+            return False
+        return (it - self.teacher_begin) % self.teacher_interval == 0
+
+    # ----------------------------------------------------------------- losses
+    def loss(self, batch_inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
+        """Every term of a teacher-updating step; keys ``teacher.*`` are the teacher's."""
+        return self._losses(batch_inputs, data_samples, update_teacher=True)
+
+    def _losses(self, inputs: Tensor, data_samples, update_teacher: bool) -> Dict[str, Tensor]:
+        update_teacher = update_teacher and not self.distillation_stopped
+        losses = dict()
+        self.distiller.set_deliveries_override(False)
+        with self.distiller.teacher_recorders, self.distiller.deliveries, \
+                nullcontext() if update_teacher else torch.no_grad():
+            if update_teacher and self.teacher_task_weight > 0:
+                task = self.teacher(inputs, data_samples, mode='loss')
+                losses.update(add_prefix(_scaled(task, self.teacher_task_weight), 'teacher'))
+            else:  # the records are all the step needs: the head's forward, no loss
+                self.teacher(inputs, data_samples, mode='tensor')
+        self.distiller.set_deliveries_override(True)
+        with self.distiller.student_recorders, self.distiller.deliveries:
+            student = self.student(inputs, data_samples, mode='loss')
+        if self.calculate_student_loss:
+            losses.update(add_prefix(student, 'student'))
+        if not self.distillation_stopped:
+            with detached_records(self.distiller.teacher_recorders):
+                losses.update(add_prefix(self.distiller.compute_distill_losses(), 'distill'))
+        if update_teacher:
+            losses.update(add_prefix(self._teacher_divergences(), 'teacher.distill'))
+        return losses
+
+    def _teacher_divergences(self) -> Dict[str, Tensor]:
+        """``teacher_weight * D_alpha'(p_S || p_T)`` per ATF loss, the student detached."""
+        losses = dict()
+        for name in self.atf_losses:
+            mapping = self.distiller.loss_forward_mappings[name]
+            preds_S = self.distiller.get_record(**mapping['preds_S'])
+            preds_T = self.distiller.get_record(**mapping['preds_T'])
+            module = self.distiller.distill_losses[name]
+            losses[name] = self.teacher_weight * module.divergence(
+                preds_S.detach(), preds_T, self.teacher_alpha)
+        return losses
+
+    # ------------------------------------------------------------- train step
+    def train_step(self, data, optim_wrapper) -> Dict[str, Tensor]:
+        """A student step every iteration; a teacher step on teacher-update iterations."""
+        student_ow, teacher_ow = self._split_optim_wrapper(optim_wrapper)
+        data = self.data_preprocessor(data, True)
+        it = int(self.train_iter)
+        self.train_iter += 1
+        update_teacher = self.teacher_update_at(it)
+        with ExitStack() as stack:  # autocast and accumulation contexts of both optimisers
+            stack.enter_context(student_ow.optim_context(self))
+            if update_teacher:
+                stack.enter_context(teacher_ow.optim_context(self))
+            losses = self._losses(data['inputs'], data['data_samples'], update_teacher)
+        teacher_terms = {k: v for k, v in losses.items() if k.startswith('teacher.')}
+        student_loss, log_vars = self.parse_losses(
+            {k: v for k, v in losses.items() if k not in teacher_terms})
+        self._update(student_ow, student_loss)
+        if teacher_terms:
+            teacher_loss, teacher_log = self.parse_losses(teacher_terms)
+            self._update(teacher_ow, teacher_loss)
+            teacher_log['teacher.loss'] = teacher_log.pop('loss')
+            log_vars.update(teacher_log)
+        return log_vars
+
+    def _split_optim_wrapper(self, optim_wrapper) -> Tuple[OptimWrapper, OptimWrapper]:
+        if not isinstance(optim_wrapper, OptimWrapperDict) or 'teacher' not in optim_wrapper:
+            raise KeyError('ATF fine-tunes the teacher, so optim_wrapper needs a "teacher" '
+                           f'entry besides "student": {_TEACHER_ENTRY_HINT}')
+        if 'student' not in optim_wrapper:
+            raise KeyError(f'ATF needs an optim_wrapper entry named "student": '
+                           f'{_TEACHER_ENTRY_HINT}')
+        return optim_wrapper['student'], optim_wrapper['teacher']
+
+    @staticmethod
+    def _update(optim_wrapper: OptimWrapper, loss: Tensor) -> None:
+        """``OptimWrapper.update_params``, with gradients averaged across ranks."""
+        optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+        if optim_wrapper.should_update():
+            _average_gradients(p for group in optim_wrapper.param_groups
+                               for p in group['params'])
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+
+
+def _average_gradients(params: Iterable[Tensor]) -> None:
+    """Average ``.grad`` over all ranks (nothing in a single process)."""
+    if get_world_size() <= 1:
+        return
+    grads = [p.grad for p in params if p.grad is not None]
+    if grads:
+        all_reduce_params(grads, coalesce=True, op='mean')
