@@ -1,4 +1,4 @@
-"""SoKD's registered models: DAFA, DAM, the SoKD loss wrapper, distiller and algorithm."""
+"""Registered models: SoKD (DAFA, DAM, loss wrapper, distiller, algorithm), TST and ATF."""
 from .algorithms import SoKD
 from .atf import ATF, AlphaDivergenceLoss
 from .dafa import DAFA
@@ -7,4 +7,7 @@ from .distillers import SoKDDistiller
 from .losses import SoKDLoss
 from .tst import TST, TSTAugmenter, TSTSoKD
 
-__all__ = ['DAFA', 'DAM', 'SoKD', 'SoKDDistiller', 'SoKDLoss', 'ATF', 'AlphaDivergenceLoss', 'TST', 'TSTAugmenter', 'TSTSoKD']
+__all__ = [
+    'DAFA', 'DAM', 'SoKD', 'SoKDDistiller', 'SoKDLoss', 'ATF', 'AlphaDivergenceLoss', 'TST',
+    'TSTAugmenter', 'TSTSoKD'
+]
