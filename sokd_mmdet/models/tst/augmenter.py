@@ -41,7 +41,8 @@ def _per_op(value: PerOp, names: Sequence[str], what: str) -> List[float]:
 
 @MODELS.register_module()
 class TSTAugmenter(nn.Module):
-    """The data augmentation module of TST ("Teaching What You Should Teach", Liu et al.).
+    """The data augmentation module of TST (Shao et al., "Teaching What You Should Teach: A
+    Data-Based Distillation Method", IJCAI 2023).
 
     A set of image ops (:mod:`.ops`), each with a learned apply probability and a learned
     magnitude. Each image of a batch draws, for every op, a gate (apply or not, probability

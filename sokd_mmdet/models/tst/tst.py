@@ -21,9 +21,10 @@ def _entry(optim_wrapper, name: str, example: str) -> OptimWrapper:
 
 
 class TSTMixin:
-    """The data side of TST ("Teaching What You Should Teach", Liu et al.), for any
-    single-teacher distillation algorithm with a ``train_step_preprocessed(inputs,
-    data_samples, optim_wrapper)`` (one training step on a preprocessed batch).
+    """The data side of TST (Shao et al., "Teaching What You Should Teach: A Data-Based
+    Distillation Method", IJCAI 2023), for any single-teacher distillation algorithm with a
+    ``train_step_preprocessed(inputs, data_samples, optim_wrapper)`` (one training step on a
+    preprocessed batch).
 
     The algorithm owns a :class:`TSTAugmenter` (``self.augmenter``) and trains it in turn
     with the distillation. Each iteration (:meth:`train_step`):
