@@ -26,3 +26,5 @@ param_scheduler = dict(
     augmenter=[])
 # TST has its own train_step: under DDP the wrapper must delegate to it
 model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')
+# the learned augmenter: per-op scalars, augmenter_history.json, augmenter.png
+custom_hooks = [dict(type='mmrazor.TSTAugmenterLoggerHook', interval=200)]

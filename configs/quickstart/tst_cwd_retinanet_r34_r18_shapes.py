@@ -14,3 +14,5 @@ optim_wrapper = dict(
     student={{_base_.optim_wrapper}},
     augmenter=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
 param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, augmenter=[])
+# the learned augmenter: per-op scalars, augmenter_history.json, augmenter.png
+custom_hooks = [dict(type='mmrazor.TSTAugmenterLoggerHook', interval=20)]

@@ -10,3 +10,8 @@ model = dict(
 optim_wrapper = dict(
     augmenter=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
 param_scheduler = dict(augmenter=[])
+# the learned augmenter: per-op scalars, augmenter_history.json, augmenter.png
+custom_hooks = [
+    dict(type='mmrazor.DAFAPolicyLoggerHook', interval=20),
+    dict(type='mmrazor.TSTAugmenterLoggerHook', interval=20)
+]
