@@ -131,8 +131,13 @@ CLS_METHODS = {
     'sokd_fitnet': dict(config=CLS_QUICK_DIR + 'sokd_fitnet_resnet34_resnet18_cifar_shapes.py',
                         base='fitnet', about='SoKD over FitNet: DAFA + DAM (mutual)'),
 }
-CLS_FULL = dict(num_train=600, num_val=200, img_size=32, iters=400, teacher_iters=600,
-                eval_interval=100, seeds=[0, 1, 2], warmup_iters=5)
+# Sized on a tuning draw of the data (data seed 1, 3000 / 300 images; the table's held-out
+# split is data seed 0): with 600 training images and 600 teacher iterations the teacher
+# reached 35.5 top-1 and the student alone 36.5, so nothing could be distilled. With 3000
+# images the student alone reached 37.7 / 44.7 / 51.3 top-1 after 500 / 1000 / 1500
+# iterations and the teacher 38.3 / 55.3 after 500 / 1000 (OMP_NUM_THREADS=1, 2-core CPU).
+CLS_FULL = dict(num_train=3000, num_val=300, img_size=32, iters=1500, teacher_iters=2000,
+                eval_interval=500, seeds=[0, 1, 2], warmup_iters=5)
 CLS_QUICK = dict(num_train=12, num_val=6, img_size=32, iters=4, teacher_iters=4,
                  eval_interval=2, seeds=[0], warmup_iters=1)
 CLS_KEYS = {'top1': 'accuracy/top1'}
