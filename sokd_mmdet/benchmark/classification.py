@@ -8,7 +8,7 @@ classification runs each rewrite their own part of the one page.
 from typing import Dict, List
 
 from .page import BEGIN, END
-from .report import mean_std
+from .report import _ratio, mean_std
 
 
 def summarise_classification(results: dict) -> dict:
@@ -40,8 +40,7 @@ def summarise_classification(results: dict) -> dict:
         measured = entry['top1']['std'] is not None and base['top1']['std'] is not None
         spread = max(entry['top1']['std'] or 0.0, base['top1']['std'] or 0.0)
         delta = entry['top1']['mean'] - base['top1']['mean']
-        ratios = {k: (entry['cost'][k]['mean'] / base['cost'][k]['mean']
-                      if entry['cost'][k]['mean'] and base['cost'][k]['mean'] else None)
+        ratios = {k: _ratio(entry['cost'][k]['mean'], base['cost'][k]['mean'])
                   for k in entry['cost']}
         comparisons.append(dict(method=entry['name'], base=base['name'], delta=delta,
                                 spread=spread if measured else None,

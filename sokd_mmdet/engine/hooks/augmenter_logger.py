@@ -1,17 +1,16 @@
 """Log TST's learned augmenter during training, and plot it at the end."""
-import json
 import os.path as osp
-from typing import List, Optional
+from typing import Optional
 
-from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
 from ...visualization.policy_plot import plot_policy_history
+from .policy_history import PolicyHistoryHook
 
 
 @HOOKS.register_module()
-class TSTAugmenterLoggerHook(Hook):
+class TSTAugmenterLoggerHook(PolicyHistoryHook):
     """Every ``interval`` iterations, log the apply probability and magnitude of each op of
     a TST model's augmenter.
 
@@ -25,44 +24,25 @@ class TSTAugmenterLoggerHook(Hook):
         plot (bool): write the PNG after training. Defaults to True.
     """
 
-    priority = 'BELOW_NORMAL'
-
-    def __init__(self, interval: int = 50, plot: bool = True) -> None:
-        self.interval = interval
-        self.plot = plot
-        self.history: List[dict] = []
+    history_file = 'augmenter_history.json'
 
     @staticmethod
     def _augmenter(runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         return getattr(model, 'augmenter', None)
 
-    def _history_path(self, runner) -> str:
-        return osp.join(runner.work_dir, 'augmenter_history.json')
-
-    def before_train(self, runner) -> None:
-        """Continue the history of a resumed run."""
-        path = self._history_path(runner)
-        if osp.isfile(path):
-            with open(path) as f:
-                self.history = [h for h in json.load(f) if h['iter'] <= runner.iter]
-
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Record the augmenter every ``interval`` iterations and at the last one."""
         augmenter = self._augmenter(runner)
-        if augmenter is None or not (self.every_n_train_iters(runner, self.interval)
-                                     or self.is_last_train_iter(runner)):
+        if augmenter is None or not self.due(runner):
             return
         summary = augmenter.policy_summary()
         for op, value in summary['prob'].items():
             runner.message_hub.update_scalar(f'train/augmenter/prob/{op}', value)
         for op, value in summary['magnitude'].items():
             runner.message_hub.update_scalar(f'train/augmenter/magnitude/{op}', value)
-        self.history.append(dict(iter=runner.iter + 1, apply_prob=summary['prob'],
-                                 magnitude=summary['magnitude']))
-        with open(self._history_path(runner), 'w') as f:
-            json.dump(self.history, f)
+        self.append(runner, dict(apply_prob=summary['prob'], magnitude=summary['magnitude']))
 
     def after_train(self, runner) -> None:
         """Plot the augmenter over training to ``augmenter.png`` and the visualiser."""

@@ -1,17 +1,16 @@
 """Log the learned DAFA policy during training, and plot it at the end."""
-import json
 import os.path as osp
-from typing import List, Optional
+from typing import Optional
 
-from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
 from ...visualization.policy_plot import plot_policy_history
+from .policy_history import PolicyHistoryHook
 
 
 @HOOKS.register_module()
-class DAFAPolicyLoggerHook(Hook):
+class DAFAPolicyLoggerHook(PolicyHistoryHook):
     """Every ``interval`` iterations, log the DAFA policy of a SoKD model.
 
     Per op: the expected apply probability and the probability-weighted magnitude, as
@@ -27,13 +26,11 @@ class DAFAPolicyLoggerHook(Hook):
         plot (bool): write the PNG after training. Defaults to True.
     """
 
-    priority = 'BELOW_NORMAL'
+    history_file = 'policy_history.json'
 
     def __init__(self, interval: int = 50, topk: int = 5, plot: bool = True) -> None:
-        self.interval = interval
+        super().__init__(interval, plot)
         self.topk = topk
-        self.plot = plot
-        self.history: List[dict] = []
 
     @staticmethod
     def _dafa(runner):
@@ -41,22 +38,11 @@ class DAFAPolicyLoggerHook(Hook):
         distiller = getattr(model, 'distiller', None)
         return getattr(distiller, 'dafa', None)
 
-    def _history_path(self, runner) -> str:
-        return osp.join(runner.work_dir, 'policy_history.json')
-
-    def before_train(self, runner) -> None:
-        """Continue the history of a resumed run."""
-        path = self._history_path(runner)
-        if osp.isfile(path):
-            with open(path) as f:
-                self.history = [h for h in json.load(f) if h['iter'] <= runner.iter]
-
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Record the policy every ``interval`` iterations and at the last one."""
         dafa = self._dafa(runner)
-        if dafa is None or not (self.every_n_train_iters(runner, self.interval)
-                                or self.is_last_train_iter(runner)):
+        if dafa is None or not self.due(runner):
             return
         summary = dafa.policy_summary(self.topk)
         for op, value in summary['apply_prob'].items():
@@ -65,9 +51,7 @@ class DAFAPolicyLoggerHook(Hook):
             runner.message_hub.update_scalar(f'train/policy/magnitude/{op}', value)
         top = ', '.join(f'{name} {prob:.3f}' for name, prob in summary['top_sub_policies'])
         runner.logger.info(f'DAFA policy at iter {runner.iter + 1}: top sub-policies: {top}')
-        self.history.append(dict(iter=runner.iter + 1, **summary))
-        with open(self._history_path(runner), 'w') as f:
-            json.dump(self.history, f)
+        self.append(runner, summary)
 
     def after_train(self, runner) -> None:
         """Plot the policy over training to ``policy.png`` and the visualiser."""

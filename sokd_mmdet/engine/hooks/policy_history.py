@@ -1,0 +1,47 @@
+"""What the two policy loggers share: a history of records kept in the work dir."""
+import json
+import os.path as osp
+from typing import List
+
+from mmengine.hooks import Hook
+
+
+class PolicyHistoryHook(Hook):
+    """A hook that records a learned policy every ``interval`` iterations (and at the last)
+    into ``<work_dir>/<history_file>``, continued on resume.
+
+    Subclasses set ``history_file`` and build the records in ``after_train_iter``.
+
+    Args:
+        interval (int): iterations between two records. Defaults to 50.
+        plot (bool): write the subclass's PNG after training. Defaults to True.
+    """
+
+    priority = 'BELOW_NORMAL'
+    history_file = 'policy_history.json'
+
+    def __init__(self, interval: int = 50, plot: bool = True) -> None:
+        self.interval = interval
+        self.plot = plot
+        self.history: List[dict] = []
+
+    def _history_path(self, runner) -> str:
+        return osp.join(runner.work_dir, self.history_file)
+
+    def before_train(self, runner) -> None:
+        """Continue the history of a resumed run."""
+        path = self._history_path(runner)
+        if osp.isfile(path):
+            with open(path) as f:
+                self.history = [h for h in json.load(f) if h['iter'] <= runner.iter]
+
+    def due(self, runner) -> bool:
+        """Whether this iteration is recorded (every ``interval`` and the last one)."""
+        return self.every_n_train_iters(runner, self.interval) or \
+            self.is_last_train_iter(runner)
+
+    def append(self, runner, record: dict) -> None:
+        """Add ``record`` (its ``iter`` is set here) and rewrite the history file."""
+        self.history.append(dict(iter=runner.iter + 1, **record))
+        with open(self._history_path(runner), 'w') as f:
+            json.dump(self.history, f)
