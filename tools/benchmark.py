@@ -119,17 +119,42 @@ QUICK = dict(num_train=8, num_val=4, img_size=128, iters=4, teacher_iters=4,
 # CIFAR-style ResNet-34 (width 16) teacher -> ResNet-18 (width 8) student.
 CLS_TEACHER_CFG = 'configs/classification/quickstart/resnet34-w16_cifar_shapes_teacher.py'
 CLS_QUICK_DIR = 'configs/classification/quickstart/'
+CLS_SOKD_KD = CLS_QUICK_DIR + 'sokd_kd_resnet34_resnet18_cifar_shapes.py'
 CLS_METHODS = {
     'student': dict(config=CLS_QUICK_DIR + 'resnet18-w8_cifar_shapes_student.py', base=None,
                     about='ResNet-18 (width 8) trained alone'),
     'kd': dict(config=CLS_QUICK_DIR + 'kd_resnet34_resnet18_cifar_shapes.py', base=None,
                about='logit KD (KL at temperature 4)'),
-    'sokd_kd': dict(config=CLS_QUICK_DIR + 'sokd_kd_resnet34_resnet18_cifar_shapes.py',
-                    base='kd', about='SoKD over KD: refined logits + DAM (mutual)'),
+    'sokd_kd': dict(config=CLS_SOKD_KD, base='kd',
+                    about='SoKD over KD: refined logits + DAM (mutual)'),
     'fitnet': dict(config=CLS_QUICK_DIR + 'fitnet_resnet34_resnet18_cifar_shapes.py',
                    base=None, about='FitNet L2 on the last stage'),
     'sokd_fitnet': dict(config=CLS_QUICK_DIR + 'sokd_fitnet_resnet34_resnet18_cifar_shapes.py',
                         base='fitnet', about='SoKD over FitNet: DAFA + DAM (mutual)'),
+    'sokd_kd_dafa_only': dict(
+        config=CLS_SOKD_KD, base='kd',
+        about='ablation: DAFA alone (KD on the refined logits; no DAM and no stage L2)',
+        overrides=(
+            'model = dict(distiller=dict(\n'
+            '    dam=None,\n'
+            '    distill_losses=dict(_delete_=True, loss_kl={{_base_.model.distiller'
+            '.distill_losses.loss_kl}}),\n'
+            '    loss_forward_mappings=dict(_delete_=True, loss_kl={{_base_.model.distiller'
+            '.loss_forward_mappings.loss_kl}})))\n')),
+    'sokd_kd_policy_lr3e-3': dict(
+        config=CLS_SOKD_KD, base='kd',
+        about='SoKD over KD with a 10x policy learning rate (3e-3)',
+        overrides='optim_wrapper = dict(policy=dict(optimizer=dict(lr=3e-3)))\n'),
+    'sokd_kd_dam_only': dict(
+        config=CLS_SOKD_KD, base='kd',
+        about='ablation: DAM alone (plain teacher logits and stage, no policy search)',
+        overrides=(
+            'model = dict(distiller=dict(dafa=None, refine_logits=None))\n'
+            'optim_wrapper = dict(_delete_=True,\n'
+            "                     constructor='mmrazor.SoKDOptimWrapperConstructor',\n"
+            '                     student={{_base_.optim_wrapper.student}})\n'
+            'param_scheduler = dict(_delete_=True,\n'
+            '                       student={{_base_.param_scheduler.student}})\n')),
 }
 # Sized on a tuning draw of the data (data seed 1, 3000 / 300 images; the table's held-out
 # split is data seed 0): with 600 training images and 600 teacher iterations the teacher
