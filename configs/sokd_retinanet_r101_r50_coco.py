@@ -1,7 +1,7 @@
 # SoKD over CWD for RetinaNet R101 -> R50 on COCO (the product's headline config):
 #   python tools/train.py configs/sokd_retinanet_r101_r50_coco.py
 # The CWD baseline plus the SoKD algorithm, DAFA, DAM and the policy optimiser.
-_base_ = ['./baselines/cwd_fpn_retinanet_r101_r50_coco.py']
+_base_ = ['./baselines/cwd_fpn_retinanet_r101_r50_coco.py', './_base_/sokd/policy_optim.py']
 model = dict(
     type='SoKD',
     search_interval=1,
@@ -25,13 +25,7 @@ optim_wrapper = dict(
     student=dict(
         type='OptimWrapper',
         optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001)),
-    # the research code's policy optimiser, except that the magnitudes take no weight decay:
-    # only the drawn sub-policy's magnitudes get a gradient in a step, and Adam would turn
-    # the decay term of all the others into full-size steps towards 0 (-lr per step)
-    policy=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
-        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
+    policy={{_base_.sokd_policy_optim}})
 # mmdet's 1x schedule for the student; the policy keeps its learning rate
 param_scheduler = dict(
     _delete_=True,

@@ -1,7 +1,7 @@
 # What SoKD adds to the built-in classification distillation: the SoKD algorithm and
 # distiller with DAFA on the teacher's last stage and DAM in `mutual` supervision (there
 # are no boxes), two optimisers, the policy logger. Configs that inherit set the losses.
-_base_ = ['../distill/cls_kd_shapes.py']
+_base_ = ['../distill/cls_kd_shapes.py', './policy_optim.py']
 model = dict(
     type='SoKD',
     search_interval=1,
@@ -15,12 +15,7 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='mmrazor.SoKDOptimWrapperConstructor',
     student={{_base_.optim_wrapper}},
-    # as in the detection configs: the research code's policy optimiser, no weight decay
-    # on the magnitudes (only the drawn sub-policy's get a gradient in a step)
-    policy=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
-        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
+    policy={{_base_.sokd_policy_optim}})
 param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
 custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=20)]
 model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')

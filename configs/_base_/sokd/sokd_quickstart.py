@@ -1,6 +1,6 @@
 # What SoKD adds to the quickstart FPN distillation: the SoKD algorithm and distiller with
 # DAFA and DAM, two optimisers, the policy logger. Configs that inherit set the losses.
-_base_ = ['../distill/fpn_kd_shapes.py']
+_base_ = ['../distill/fpn_kd_shapes.py', './policy_optim.py']
 model = dict(
     type='SoKD',
     search_interval=1,
@@ -17,13 +17,7 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
         clip_grad=dict(max_norm=10, norm_type=2)),
-    # the research code's policy optimiser, except that the magnitudes take no weight decay:
-    # only the drawn sub-policy's magnitudes get a gradient in a step, and Adam would turn
-    # the decay term of all the others into full-size steps towards 0 (-lr per step)
-    policy=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
-        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
+    policy={{_base_.sokd_policy_optim}})
 param_scheduler = dict(
     _delete_=True,
     student=[

@@ -1,7 +1,7 @@
 # CIFAR-100, ResNet-50 -> ResNet-18: SoKD over logit KD (KD on logits recomputed from the
 # DAFA-refined last stage, plus DAM's region-restricted L2 and agreement terms).
 #   python tools/train.py configs/classification/cifar100/sokd_kd_resnet50_resnet18_cifar100.py
-_base_ = ['./kd_resnet50_resnet18_cifar100.py']
+_base_ = ['./kd_resnet50_resnet18_cifar100.py', '../../_base_/sokd/policy_optim.py']
 model = dict(
     type='SoKD',
     teacher_forward='loss',  # the logits are recorded on the teacher's head
@@ -27,12 +27,7 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='mmrazor.SoKDOptimWrapperConstructor',
     student={{_base_.optim_wrapper}},
-    # the research code's policy optimiser; no weight decay on the magnitudes (only the
-    # drawn sub-policy's get a gradient in a step, Adam would turn the decay into drift)
-    policy=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
-        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
+    policy={{_base_.sokd_policy_optim}})
 param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
 custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=200)]
 model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')

@@ -1,7 +1,7 @@
 # ImageNet, ResNet-34 -> ResNet-18: SoKD over FitNet (L2 on the DAM regions of the
 # DAFA-refined last stage, plus the DAM agreement term).
 #   python tools/train.py configs/classification/imagenet/sokd_fitnet_resnet34_resnet18_in1k.py
-_base_ = ['./fitnet_resnet34_resnet18_in1k.py']
+_base_ = ['./fitnet_resnet34_resnet18_in1k.py', '../../_base_/sokd/policy_optim.py']
 model = dict(
     type='SoKD',
     search_interval=1,
@@ -24,12 +24,7 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='mmrazor.SoKDOptimWrapperConstructor',
     student={{_base_.optim_wrapper}},
-    # the research code's policy optimiser; no weight decay on the magnitudes (only the
-    # drawn sub-policy's get a gradient in a step, Adam would turn the decay into drift)
-    policy=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3),
-        paramwise_cfg=dict(custom_keys={'magnitudes': dict(decay_mult=0.0)})))
+    policy={{_base_.sokd_policy_optim}})
 param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
 custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=200)]
 model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')
