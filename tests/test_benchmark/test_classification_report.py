@@ -99,6 +99,22 @@ def test_task_picks_its_methods_and_defaults(capsys):
     assert 'not a classification method' in capsys.readouterr().err
 
 
+def test_ablations_run_after_the_main_rows_on_fewer_seeds(capsys):
+    table = dict(a=dict(), b=dict(ablation=True), c=dict())
+    jobs = benchmark.plan_jobs(['a', 'b', 'c'], [0, 1, 2], table, ablation_seeds=1)
+    assert jobs == [('a', 0), ('c', 0), ('a', 1), ('c', 1), ('a', 2), ('c', 2), ('b', 0)]
+    jobs = benchmark.plan_jobs(['b', 'a'], [3, 4], table, ablation_seeds=5)
+    assert jobs == [('a', 3), ('a', 4), ('b', 3), ('b', 4)]
+    # every ablation of both tasks is marked, and only those
+    for table in (benchmark.METHODS, benchmark.CLS_METHODS):
+        for name, spec in table.items():
+            assert bool(spec.get('ablation')) == (
+                spec['about'].startswith('ablation') or name == 'tst_sokd_cwd'), name
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(['--ablation-seeds', '0'])
+    assert '--ablation-seeds must be positive' in capsys.readouterr().err
+
+
 def test_interrupted_runs_resume_and_their_logs_merge(tmp_path):
     work_dir = str(tmp_path / 'run')
     assert not benchmark.start_or_resume(work_dir, 'key1')  # a new run
