@@ -15,7 +15,7 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='mmrazor.SoKDOptimWrapperConstructor',
     student={{_base_.optim_wrapper}},
-    policy={{_base_.sokd_policy_optim}})
+    policy={{_base_.sokd_policy_optim_short}})
 param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
 custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=20)]
 model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')

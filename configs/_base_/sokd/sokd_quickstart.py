@@ -17,7 +17,7 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
         clip_grad=dict(max_norm=10, norm_type=2)),
-    policy={{_base_.sokd_policy_optim}})
+    policy={{_base_.sokd_policy_optim_short}})
 param_scheduler = dict(
     _delete_=True,
     student=[
