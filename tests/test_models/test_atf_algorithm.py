@@ -186,9 +186,9 @@ def test_missing_teacher_optimiser_and_frozen_teacher_are_clear_errors(tiny_data
                                                                        batch):
     cfg = _config(tiny_data, tmp_path)
     model, optim = _build(cfg)
-    with pytest.raises(KeyError, match='needs a "teacher" entry'):
+    with pytest.raises(KeyError, match='ATF needs an optim_wrapper entry named "teacher" .it fine-tunes'):
         model.train_step(copy.deepcopy(batch), OptimWrapperDict(student=optim['student']))
-    with pytest.raises(KeyError, match='needs a "teacher" entry'):
+    with pytest.raises(KeyError, match='ATF needs an optim_wrapper entry named "teacher" .it fine-tunes'):
         model.train_step(copy.deepcopy(batch), optim['student'])
     with pytest.raises(ValueError, match='teacher_trainable must be True'):
         MODELS.build(dict(cfg.model, teacher_trainable=False))

@@ -12,6 +12,7 @@ from torch import Tensor
 from torch.func import functional_call
 
 from ..distillers import SoKDDistiller
+from .optim_entries import optim_entry
 from .unrolled import unrolled_policy_gradient
 
 INNER, OUTER, INNER_DISTILL = 'sokd_inner', 'sokd_outer', 'sokd_inner_distill'
@@ -221,11 +222,9 @@ class SoKD(SingleTeacherDistill):
 
     def _split_optim_wrapper(self, optim_wrapper) -> Tuple[OptimWrapper, Optional[OptimWrapper]]:
         if isinstance(optim_wrapper, OptimWrapperDict):
-            if 'student' not in optim_wrapper:
-                raise KeyError('SoKD needs an optim_wrapper entry named "student" (use '
-                               "constructor='mmrazor.SoKDOptimWrapperConstructor')")
+            student = optim_entry(optim_wrapper, 'student', 'SoKD',
+                                  'student=dict(optimizer=...) and policy=dict(optimizer=...)')
             policy = optim_wrapper['policy'] if 'policy' in optim_wrapper else None
-            student = optim_wrapper['student']
         else:
             student, policy = optim_wrapper, None
         if policy is None and self.distiller.dafa is not None:

@@ -4,17 +4,17 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import torch
 from mmengine.dist import all_reduce_params, get_world_size
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import OptimWrapper
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
+from ..algorithms.optim_entries import optim_entry
 from .alpha_divergence_loss import AlphaDivergenceLoss
 
-_TEACHER_ENTRY_HINT = ("use constructor='mmrazor.SoKDOptimWrapperConstructor' with "
-                       "student=dict(optimizer=...) and teacher=dict(optimizer=dict("
-                       "type='SGD', lr=1e-4, momentum=0.9))")
+_ENTRIES_HINT = ("student=dict(optimizer=...) and teacher=dict(optimizer=dict(type='SGD', "
+                 "lr=1e-4, momentum=0.9))")
 
 
 def _detach(record):
@@ -230,13 +230,9 @@ class ATF(SingleTeacherDistill):
         return log_vars
 
     def _split_optim_wrapper(self, optim_wrapper) -> Tuple[OptimWrapper, OptimWrapper]:
-        if not isinstance(optim_wrapper, OptimWrapperDict) or 'teacher' not in optim_wrapper:
-            raise KeyError('ATF fine-tunes the teacher, so optim_wrapper needs a "teacher" '
-                           f'entry besides "student": {_TEACHER_ENTRY_HINT}')
-        if 'student' not in optim_wrapper:
-            raise KeyError(f'ATF needs an optim_wrapper entry named "student": '
-                           f'{_TEACHER_ENTRY_HINT}')
-        return optim_wrapper['student'], optim_wrapper['teacher']
+        teacher = optim_entry(optim_wrapper, 'teacher', 'ATF', _ENTRIES_HINT,
+                              ' (it fine-tunes the teacher)')
+        return optim_entry(optim_wrapper, 'student', 'ATF', _ENTRIES_HINT), teacher
 
     @staticmethod
     def _update(optim_wrapper: OptimWrapper, loss: Tensor) -> None:

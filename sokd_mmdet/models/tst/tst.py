@@ -2,22 +2,14 @@
 from typing import Dict, Tuple
 
 import torch
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import OptimWrapper
 from mmrazor.models.algorithms import FpnTeacherDistill, SingleTeacherDistill
 from mmrazor.registry import MODELS
 from torch import Tensor
 from torch.func import functional_call
 
+from ..algorithms.optim_entries import optim_entry
 from ..algorithms.sokd import average_gradients
-
-
-def _entry(optim_wrapper, name: str, example: str) -> OptimWrapper:
-    """``optim_wrapper[name]``, or an error that shows the entry to add."""
-    if not isinstance(optim_wrapper, OptimWrapperDict) or name not in optim_wrapper:
-        raise KeyError(f'TST needs an optim_wrapper entry named "{name}": use '
-                       "constructor='mmrazor.SoKDOptimWrapperConstructor' with "
-                       f'{example}')
-    return optim_wrapper[name]
 
 
 class TSTMixin:
@@ -78,8 +70,8 @@ class TSTMixin:
 
     def train_step(self, data, optim_wrapper) -> Dict[str, Tensor]:
         """Preprocess, augment (and train the augmenter), distil on both batches."""
-        augmenter_ow = _entry(optim_wrapper, 'augmenter',
-                              "augmenter=dict(optimizer=dict(type='Adam', lr=1e-3))")
+        augmenter_ow = optim_entry(optim_wrapper, 'augmenter', 'TST',
+                                   "augmenter=dict(optimizer=dict(type='Adam', lr=1e-3))")
         data = self.data_preprocessor(data, True)
         inputs, samples, aug_log = self.augmented_batch(data['inputs'], data['data_samples'],
                                                         augmenter_ow)
@@ -182,8 +174,8 @@ class TST(TSTMixin, SingleTeacherDistill):
                                 optim_wrapper) -> Dict[str, Tensor]:
         """One student step on a preprocessed batch (``OptimWrapper.update_params``, with the
         gradients averaged across ranks before the step)."""
-        student_ow = _entry(optim_wrapper, 'student',
-                            "student=dict(optimizer=dict(type='SGD', lr=0.01))")
+        student_ow = optim_entry(optim_wrapper, 'student', 'TST',
+                                 "student=dict(optimizer=dict(type='SGD', lr=0.01))")
         with student_ow.optim_context(self):
             losses = self.loss(inputs, data_samples)
         loss, log_vars = self.parse_losses(losses)
