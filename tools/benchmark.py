@@ -46,6 +46,15 @@ TEACHER_CFG = 'configs/quickstart/retinanet_r34_shapes_teacher.py'
 SOKD_CWD = 'configs/quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 # the long-schedule policy optimiser (configs/_base_/sokd/policy_optim.py) in a short run
 RESEARCH_POLICY_LR = 'optim_wrapper = dict(policy={{_base_.sokd_policy_optim}})\n'
+# the DAM-alone ablations: without DAFA there is no policy, so the optimiser and scheduler
+# keep only the student's entry
+NO_POLICY_OPTIM = (
+    '# without DAFA there is no policy: the optimiser and scheduler have no entry\n'
+    'optim_wrapper = dict(_delete_=True,\n'
+    "                     constructor='mmrazor.SoKDOptimWrapperConstructor',\n"
+    '                     student={{_base_.optim_wrapper.student}})\n'
+    'param_scheduler = dict(_delete_=True,\n'
+    '                       student={{_base_.param_scheduler.student}})\n')
 
 # Each method: its config, the base loss it is compared with (accuracy and cost ratios), a
 # line for the page, and config overrides in Python syntax (written into a per-run config
@@ -80,14 +89,8 @@ METHODS = {
         ablation=True,
         config=SOKD_CWD, base='cwd',
         about='ablation: DAM alone (no DAFA, so no policy search and no policy optimiser)',
-        overrides=(
-            'model = dict(distiller=dict(dafa=None))\n'
-            '# without DAFA there is no policy: the optimiser and scheduler have no entry\n'
-            'optim_wrapper = dict(_delete_=True,\n'
-            "                     constructor='mmrazor.SoKDOptimWrapperConstructor',\n"
-            '                     student={{_base_.optim_wrapper.student}})\n'
-            'param_scheduler = dict(_delete_=True,\n'
-            '                       student={{_base_.param_scheduler.student}})\n')),
+        overrides=('model = dict(distiller=dict(dafa=None))\n'
+                   + NO_POLICY_OPTIM)),
     'sokd_cwd_dam_mutual': dict(
         ablation=True,
         config=SOKD_CWD, base='cwd',
@@ -172,13 +175,8 @@ CLS_METHODS = {
         ablation=True,
         config=CLS_SOKD_KD, base='kd',
         about='ablation: DAM alone (plain teacher logits and stage, no policy search)',
-        overrides=(
-            'model = dict(distiller=dict(dafa=None, refine_logits=None))\n'
-            'optim_wrapper = dict(_delete_=True,\n'
-            "                     constructor='mmrazor.SoKDOptimWrapperConstructor',\n"
-            '                     student={{_base_.optim_wrapper.student}})\n'
-            'param_scheduler = dict(_delete_=True,\n'
-            '                       student={{_base_.param_scheduler.student}})\n')),
+        overrides=('model = dict(distiller=dict(dafa=None, refine_logits=None))\n'
+                   + NO_POLICY_OPTIM)),
 }
 # Sized on a tuning draw of the data (data seed 1, 3000 / 300 images; the table's held-out
 # split is data seed 0): with 600 training images and 600 teacher iterations the teacher
