@@ -23,6 +23,11 @@
 Every schedule is the config's own, stretched to the run length (warm-up and LR steps at
 the same fractions). Runs train one after another, so the cost columns compare methods on
 the same machine; other load on the machine shows up in them.
+
+Several benchmark processes may share one ``--out`` (e.g. one per GPU with
+``CUDA_VISIBLE_DEVICES``): each run is locked by the process that makes it, the others
+skip it and reuse its result once it is written, and every process ends with the whole
+table. On shared CPU cores each run's time then includes the other processes' load.
 """
 import argparse
 import copy
@@ -705,6 +710,7 @@ def main(argv=None):
         return
     t0 = time.time()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
+    from sokd_mmdet.benchmark.locks import RunLock, claim_in_turn, held
     from sokd_mmdet.datasets import (generate_classification_dataset,
                                      generate_detection_dataset)
     cls = args.task == 'classification'
@@ -712,19 +718,27 @@ def main(argv=None):
                          f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
     print(f'data: {args.num_train} train / {args.num_val} held-out images of '
           f'{args.img_size} px -> {data_root}', flush=True)
-    if cls:
-        generate_classification_dataset(data_root, num_train=args.num_train,
-                                        num_val=args.num_val, img_size=args.img_size,
-                                        seed=args.data_seed, progress=False)
-    else:
-        generate_detection_dataset(data_root, num_train=args.num_train, num_val=args.num_val,
-                                   img_size=(args.img_size, args.img_size),
-                                   seed=args.data_seed, progress=False)
-    teacher = train_teacher(args, data_root)
+    # another benchmark process on the same --out may be writing the same data
+    with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
+        if cls:
+            generate_classification_dataset(data_root, num_train=args.num_train,
+                                            num_val=args.num_val, img_size=args.img_size,
+                                            seed=args.data_seed, progress=False)
+        else:
+            generate_detection_dataset(data_root, num_train=args.num_train,
+                                       num_val=args.num_val,
+                                       img_size=(args.img_size, args.img_size),
+                                       seed=args.data_seed, progress=False)
+    with held(RunLock(osp.join(args.out, 'locks', 'teacher.lock')), 'teacher'):
+        teacher = train_teacher(args, data_root)
 
     jobs = plan_jobs(args.methods, args.seeds, task_methods(args.task), args.ablation_seeds)
     runs, failed, spent = [], [], {}
-    for k, (name, seed) in enumerate(jobs, 1):
+    claimed = claim_in_turn(
+        jobs, lambda job: RunLock(osp.join(args.out, 'runs', job[0], f'seed{job[1]}.lock')),
+        on_wait=lambda job: print(f'{job[0]} seed {job[1]}: another benchmark process is '
+                                  'training it; waiting for its result', flush=True))
+    for k, ((name, seed), _) in enumerate(claimed, 1):
         start = time.time()
         print(f'[{k}/{len(jobs)}] {name} seed {seed}: training...', flush=True)
         record = run_method(args, name, seed, data_root, teacher['checkpoint'])

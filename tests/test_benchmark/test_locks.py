@@ -1,0 +1,142 @@
+"""Run locks: benchmark processes sharing one output folder never make the same run twice."""
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+import threading
+
+from sokd_mmdet.benchmark import locks
+from sokd_mmdet.benchmark.locks import RunLock, claim_in_turn, held
+
+# another process: take the lock, say so, hold it until a line arrives on stdin (the module
+# is loaded from its file: importing the package would load torch, seconds per process)
+HOLDER = textwrap.dedent("""
+    import importlib.util, sys
+    spec = importlib.util.spec_from_file_location('locks', sys.argv[2])
+    locks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(locks)
+    lock = locks.RunLock(sys.argv[1])
+    print(lock.acquire(block=False), flush=True)
+    sys.stdin.readline()
+""")
+
+
+def _holder_cmd(path):
+    return [sys.executable, '-c', HOLDER, str(path), osp.abspath(locks.__file__)]
+
+
+def _hold(path):
+    """Another process that holds the lock until a line is written to its stdin."""
+    proc = subprocess.Popen(_holder_cmd(path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == 'True'
+    return proc
+
+
+def _free_elsewhere(path) -> bool:
+    """Whether a fresh process can take the lock now."""
+    out = subprocess.run(_holder_cmd(path), input='\n', capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip() == 'True'
+
+
+def test_a_lock_excludes_other_processes_and_dies_with_its_holder(tmp_path):
+    path = tmp_path / 'locks' / 'teacher.lock'  # the folder is created
+    holder = _hold(path)
+    lock = RunLock(str(path))
+    assert not lock.acquire(block=False) and not lock.held
+    holder.kill()  # killed, not released: the kernel drops the lock
+    holder.wait()
+    assert lock.acquire(block=False) and lock.held
+    assert not _free_elsewhere(path)
+    lock.release()
+    assert _free_elsewhere(path)
+    assert path.exists()  # never deleted: every process locks the same file
+
+
+def test_free_jobs_go_first_and_held_ones_are_waited_for(tmp_path):
+    def lock_for(job):
+        return RunLock(str(tmp_path / f'{job}.lock'))
+
+    holder = _hold(tmp_path / 'b.lock')
+    waited = []
+
+    def on_wait(job):
+        waited.append(job)
+        holder.stdin.write('\n')  # the other process finishes b
+        holder.stdin.flush()
+
+    order = []
+    for job, lock in claim_in_turn(['a', 'b', 'c'], lock_for, on_wait):
+        assert lock.held
+        assert not _free_elsewhere(tmp_path / f'{job}.lock')  # held while the job runs
+        order.append(job)
+    assert order == ['a', 'c', 'b'] and waited == ['b']
+    holder.wait()
+    # all given back once the loop moved on
+    assert all(_free_elsewhere(tmp_path / f'{j}.lock') for j in 'abc')
+
+
+def test_a_job_freed_before_its_turn_comes_is_taken_without_waiting(tmp_path):
+    holder = _hold(tmp_path / 'a.lock')
+    claimed = claim_in_turn(['a', 'b'], lambda j: RunLock(str(tmp_path / f'{j}.lock')),
+                            on_wait=lambda job: (_ for _ in ()).throw(AssertionError(job)))
+    assert next(claimed)[0] == 'b'
+    holder.communicate('\n')  # released while b ran
+    assert next(claimed)[0] == 'a'
+
+
+def test_held_says_when_it_waits(tmp_path, capsys):
+    path = tmp_path / 'data.lock'
+    with held(RunLock(str(path)), 'data') as lock:
+        assert lock.held and not _free_elsewhere(path)
+    assert capsys.readouterr().out == '' and _free_elsewhere(path)
+    holder = _hold(path)
+    lock = RunLock(str(path))
+    # the holder lets go half a second later, while this process waits
+    timer = threading.Timer(0.5, lambda: holder.communicate('\n'))
+    timer.start()
+    with held(lock, 'data'):
+        assert lock.held
+    timer.join()
+    assert 'data: another benchmark process on this --out is making it; waiting' in \
+        capsys.readouterr().out
+
+
+def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
+                                                                       monkeypatch):
+    """``tools/benchmark.py``'s loop: the free runs first, then the held one, once free."""
+    import importlib.util
+
+    import sokd_mmdet.datasets
+    from conftest import ROOT
+    spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                                  osp.join(ROOT, 'tools', 'benchmark.py'))
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+
+    out = tmp_path / 'bench'
+    holder = _hold(out / 'runs' / 'cwd' / 'seed0.lock')  # another process trains it
+    calls = []
+
+    def run_method(args, name, seed, data_root, teacher_ckpt):
+        assert not _free_elsewhere(out / 'runs' / name / f'seed{seed}.lock')
+        calls.append((name, seed))
+        if len(calls) == 3:
+            holder.communicate('\n')  # the other process is done with cwd seed 0
+        return dict(method=name, seed=seed, metrics=dict(AP=0.1), cost=dict(wall_s=1.0),
+                    cached=(name, seed) == ('cwd', 0))
+
+    def train_teacher(args, data_root):
+        assert not _free_elsewhere(out / 'locks' / 'teacher.lock')
+        return dict(checkpoint='teacher.pth', metrics=dict(AP=0.2))
+
+    written = {}
+    monkeypatch.setattr(sokd_mmdet.datasets, 'generate_detection_dataset',
+                        lambda *a, **k: None)
+    monkeypatch.setattr(benchmark, 'train_teacher', train_teacher)
+    monkeypatch.setattr(benchmark, 'run_method', run_method)
+    monkeypatch.setattr(benchmark, 'write_outputs', lambda args, res: written.update(res))
+    benchmark.main(['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1'])
+    assert calls == [('student', 0), ('student', 1), ('cwd', 1), ('cwd', 0)]
+    assert [(r['method'], r['seed']) for r in written['runs']] == calls
