@@ -414,22 +414,25 @@ def start_or_resume(work_dir: str, key: str) -> bool:
 
 
 def run_segments(work_dir: str, run: dict) -> dict:
-    """Add this process's wall time and peak RSS to the run's segments; their totals.
+    """Add this process's wall time, peak RSS and load to the run's segments; their totals.
 
     Returns:
-        dict: ``wall_s`` (sum over segments), ``peak_rss_mib`` (max), ``segments`` (count).
+        dict: ``wall_s`` (sum over segments), ``peak_rss_mib`` (max), ``segments`` (count),
+        ``load5`` (the highest 5-minute load average at a segment's end; None if unknown).
     """
     path = osp.join(work_dir, 'segments.json')
     segments = []
     if osp.isfile(path):
         with open(path) as f:
             segments = json.load(f)
-    segments.append({k: run[k] for k in ('wall_s', 'peak_rss_mib', 'returncode')})
+    segments.append({k: run[k] for k in ('wall_s', 'peak_rss_mib', 'returncode', 'load5')
+                     if k in run})
     with open(path, 'w') as f:
         json.dump(segments, f, indent=1)
+    loads = [s['load5'] for s in segments if s.get('load5') is not None]
     return dict(wall_s=sum(s['wall_s'] for s in segments),
                 peak_rss_mib=max(s['peak_rss_mib'] for s in segments),
-                segments=len(segments))
+                segments=len(segments), load5=max(loads) if loads else None)
 
 
 def train(cfg_file: str, work_dir: str, options: list, log_file: str,
@@ -456,8 +459,11 @@ def train(cfg_file: str, work_dir: str, options: list, log_file: str,
             proc.wait()
             raise
         proc.returncode = os.waitstatus_to_exitcode(status)
+    # other benchmark processes or jobs on the machine slow the run down: the page says how
+    # loaded it was (5-minute load average, in runnable processes, at the run's end)
     return dict(returncode=proc.returncode, wall_s=time.time() - t0,
-                peak_rss_mib=usage.ru_maxrss / 1024)  # KiB on Linux
+                peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
+                load5=os.getloadavg()[1])
 
 
 def read_scalars(work_dir: str) -> list:
@@ -564,7 +570,8 @@ def train_teacher(args, data_root: str) -> dict:
     result = dict(config=teacher_cfg, work_dir=work_dir, checkpoint=ckpt, key=key,
                   metrics=parsed['metrics'],
                   cost=dict(parsed['cost'], wall_s=run['wall_s'],
-                            peak_rss_mib=run['peak_rss_mib'], segments=run['segments']))
+                            peak_rss_mib=run['peak_rss_mib'], segments=run['segments'],
+                            load5=run['load5']))
     with open(summary_file, 'w') as f:
         json.dump(result, f, indent=1)
     print(f'teacher: {_ap(result["metrics"])} in {run["wall_s"]:.0f} s', flush=True)
@@ -618,7 +625,8 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
                   config=cfg_file, metrics=parsed['metrics'], curve=parsed['curve'],
                   no_detections=parsed['no_detections'], policy_history=policy,
                   cost=dict(parsed['cost'], wall_s=run['wall_s'],
-                            peak_rss_mib=run['peak_rss_mib'], segments=run['segments']))
+                            peak_rss_mib=run['peak_rss_mib'], segments=run['segments'],
+                            load5=run['load5']))
     with open(summary_file, 'w') as f:
         json.dump(record, f, indent=1)
     if args.drop_checkpoints:

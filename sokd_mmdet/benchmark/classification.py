@@ -8,7 +8,7 @@ classification runs each rewrite their own part of the one page.
 from typing import Dict, List
 
 from .page import BEGIN, END
-from .report import _ratio, mean_std
+from .report import _ratio, load_range, load_sentence, mean_std
 
 
 def summarise_classification(results: dict) -> dict:
@@ -79,7 +79,8 @@ def render_classification(results: dict) -> str:
            f"{s['iters']} iterations, teacher {s['teacher_iters']} iterations, seeds "
            f"{', '.join(map(str, s['seeds']))}. Command: `{results['command']}`; machine: "
            f"{results['machine'].get('cpu_model')}, {results['machine'].get('usable_cores')} "
-           'cores.', '']
+           'cores. ' + load_sentence(load_range(results['runs']),
+                                     results['machine'].get('usable_cores')), '']
     if summary['teacher_top1'] is not None:
         out += [f"Teacher: {summary['teacher_top1']:.1f} top-1.", '']
     student = next((m for m in summary['methods'] if m['name'] == 'student'), None)

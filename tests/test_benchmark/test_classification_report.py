@@ -58,6 +58,12 @@ def test_section_table_and_verdicts():
     (c, ) = summarise_classification(one)['comparisons']
     assert not c['beats'] and not c['loses'] and c['spread'] is None
     assert 'one seed: no spread to compare with, no claim' in render_classification(one)
+    # the machine's load is stated, as on the detection page
+    assert 'The machine load was not recorded.' in text
+    for run in one['runs']:
+        run['cost']['load5'] = 2.0
+    assert ('load average at the end of each run was 2.0-2.0 (3 runs) on 2 usable cores.'
+            in render_classification(one))
 
 
 def test_each_task_rewrites_only_its_section():
@@ -127,12 +133,13 @@ def test_interrupted_runs_resume_and_their_logs_merge(tmp_path):
     assert not benchmark.start_or_resume(work_dir, 'key2')  # another config: afresh
     assert not (tmp_path / 'run' / 'last_checkpoint').exists()
 
+    # a segment written before the load was recorded has none
     first = benchmark.run_segments(work_dir, dict(wall_s=100.0, peak_rss_mib=900.0,
                                                   returncode=-9))
-    assert first == dict(wall_s=100.0, peak_rss_mib=900.0, segments=1)
+    assert first == dict(wall_s=100.0, peak_rss_mib=900.0, segments=1, load5=None)
     total = benchmark.run_segments(work_dir, dict(wall_s=50.0, peak_rss_mib=800.0,
-                                                  returncode=0))
-    assert total == dict(wall_s=150.0, peak_rss_mib=900.0, segments=2)
+                                                  returncode=0, load5=2.5))
+    assert total == dict(wall_s=150.0, peak_rss_mib=900.0, segments=2, load5=2.5)
 
     # segment 1 logged up to step 4 but checkpointed at 2; segment 2 re-runs 3 and 4
     seg1 = [dict(step=1, loss=1.0), dict(step=2, loss=0.9), {'step': 2, 'accuracy/top1': 10.0},

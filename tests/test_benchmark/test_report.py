@@ -177,3 +177,21 @@ def test_page_warns_when_nothing_was_learned():
     page = render_markdown(summarise(results))
     assert 'the best method reaches only 2.0 AP (below 5)' in page
     assert 'final evaluation of: student (seed 0) (counted as AP 0)' in page
+
+
+def test_page_says_how_loaded_the_machine_was():
+    results = synthetic()
+    page = render_markdown(summarise(results))
+    assert 'The machine load was not recorded.' in page  # runs from before it was
+    for k, run in enumerate(results['runs']):
+        if k:  # the first run was made before the load was recorded
+            run['cost']['load5'] = 1.0 + 0.25 * (k % 3)
+    summary = summarise(results)
+    assert summary['load'] == dict(min=1.0, max=1.5, n=8, unknown=1)
+    page = render_markdown(summary)
+    assert ("5-minute load average at the end of each run was 1.0-1.5 (8 runs; 1 runs made "
+            'before it was recorded) on 2 usable cores.') in page
+    assert 'inflated' not in page
+    results['runs'][4]['cost']['load5'] = 3.1  # a third process on two cores
+    page = render_markdown(summarise(results))
+    assert 'was 1.0-3.1' in page and 'some runs shared the cores' in page
