@@ -30,6 +30,8 @@ skip it and reuse its result once it is written, and every process ends with the
 table. On shared CPU cores each run's time then includes the other processes' load.
 """
 import argparse
+import ast
+import collections
 import copy
 import glob
 import hashlib
@@ -43,6 +45,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 
@@ -237,6 +240,10 @@ def parse_args(argv=None):
                             f'{k}={v}' for k, v in QUICK.items()))
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite the page and plots from <out>/results.json')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='say, run by run, what the command would reuse (done), resume '
+                        '(resume at N) or train (new; redo: a run of another config is '
+                        'replaced), and exit; nothing is trained or written')
     args = parser.parse_args(argv)
     cls = args.task == 'classification'
     defaults = (CLS_QUICK if args.quick else CLS_FULL) if cls else (QUICK if args.quick else FULL)
@@ -389,6 +396,25 @@ def common_options(data_root: str, img: int, iters: int, eval_interval: int, see
     return opts
 
 
+def semantic_text(text: str) -> str:
+    """A resolved config's text without its top-level private helpers (``_name = ...``).
+
+    A config file may name a value once (``_paramwise = dict(...)``) and use it in several
+    places; MMEngine keeps such helpers in the resolved config. What the run does is already
+    in the places that use them, so a refactor that adds, renames or removes a helper must
+    not change the run's key (and throw a cached run away).
+    """
+    drop = [node for node in ast.parse(text).body
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and node.targets[0].id.startswith('_')]
+    if not drop:
+        return text
+    lines = text.splitlines(keepends=True)
+    for node in reversed(drop):
+        del lines[node.lineno - 1:node.end_lineno]
+    return ''.join(lines)
+
+
 def _hash(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
@@ -537,17 +563,48 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
                 no_detections=curve[-1].get('no_detections', False))
 
 
+def data_root_of(args) -> str:
+    """The built-in data set's folder under ``--out``: one per task, size and generator seed."""
+    cls = args.task == 'classification'
+    return osp.join(args.out, 'data', f'shapes{"_cls" if cls else ""}-{args.num_train}-'
+                    f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
+
+
+def plan_teacher(args, data_root: str, probe: str) -> dict:
+    """The teacher's config (written to ``probe``), options, key, work dir and checkpoint."""
+    n = args.teacher_iters
+    teacher_cfg = CLS_TEACHER_CFG if args.task == 'classification' else TEACHER_CFG
+    cfg, text = write_run_config(probe, teacher_cfg, '', n, 1)
+    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task)
+    key = _hash(semantic_text(text), options, n)
+    work_dir = osp.join(args.out, f'teacher-{key}')
+    return dict(config=teacher_cfg, options=options, key=key, work_dir=work_dir,
+                checkpoint=osp.join(work_dir, f'iter_{n}.pth'))
+
+
+def run_state(work_dir: str, key: str, done: bool) -> str:
+    """What running a planned run would do: ``done``, ``resume at N``, ``new``, ``redo``."""
+    if done:
+        return 'done'
+    key_file, last = osp.join(work_dir, 'run_key.txt'), osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(key_file) and osp.isfile(last):
+        with open(key_file) as f:
+            if f.read().strip() == key:
+                with open(last) as f:
+                    ckpt = osp.basename(f.read().strip())
+                return f'resume at {ckpt[len("iter_"):-len(".pth")]}' \
+                    if ckpt.startswith('iter_') else 'resume'
+    return 'redo' if osp.isdir(work_dir) else 'new'
+
+
 def train_teacher(args, data_root: str) -> dict:
     """Train the teacher once per (resolved config, data, iterations); reuse it after."""
     os.makedirs(args.out, exist_ok=True)
     probe = osp.join(args.out, 'teacher.py')
     n = args.teacher_iters
-    teacher_cfg = CLS_TEACHER_CFG if args.task == 'classification' else TEACHER_CFG
-    cfg, text = write_run_config(probe, teacher_cfg, '', n, 1)
-    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task)
-    key = _hash(text, options, n)
-    work_dir = osp.join(args.out, f'teacher-{key}')
-    ckpt = osp.join(work_dir, f'iter_{n}.pth')
+    plan = plan_teacher(args, data_root, probe)
+    teacher_cfg, options, key = plan['config'], plan['options'], plan['key']
+    work_dir, ckpt = plan['work_dir'], plan['checkpoint']
     summary_file = osp.join(work_dir, 'metrics.json')
     if osp.isfile(ckpt) and osp.isfile(summary_file):
         os.remove(probe)
@@ -578,13 +635,10 @@ def train_teacher(args, data_root: str) -> dict:
     return dict(result, cached=False)
 
 
-def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) -> dict:
-    """Train (or reuse) one method with one seed; its record for ``results.json``."""
+def plan_run(args, name: str, seed: int, data_root: str, teacher_ckpt: str,
+             cfg_file: str) -> dict:
+    """One method's run with one seed: its config (written to ``cfg_file``), options, key."""
     spec = task_methods(args.task)[name]
-    work_dir = osp.join(args.out, 'runs', name, f'seed{seed}')
-    os.makedirs(osp.dirname(work_dir), exist_ok=True)
-    # beside the work dir: the Runner writes the resolved config into the work dir
-    cfg_file = osp.join(osp.dirname(work_dir), f'seed{seed}.py')
     policy_interval = max(1, min(20, args.iters // 15))
     cfg, text = write_run_config(cfg_file, spec['config'], spec.get('overrides'), args.iters,
                                  policy_interval)
@@ -592,17 +646,59 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
                              args.score_thr, cfg, args.task)
     if 'teacher' in cfg.model:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
-    key = _hash(text, options)
-    summary_file = osp.join(work_dir, 'metrics.json')
+    return dict(options=options, key=_hash(semantic_text(text), options),
+                work_dir=osp.join(args.out, 'runs', name, f'seed{seed}'))
+
+
+def _recorded(summary_file: str, key: str):
+    """The run's ``metrics.json`` record if it was written for ``key``, else None."""
     if osp.isfile(summary_file):
         with open(summary_file) as f:
             record = json.load(f)
         if record.get('key') == key:
-            # timed again from the log, in case --warmup-iters changed
-            parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
-                               args.warmup_iters, args.task)
-            record['cost'].update(parsed['cost'])
-            return dict(record, cached=True)
+            return record
+    return None
+
+
+def dry_run(args, data_root: str) -> list:
+    """What the command would do, run by run, without training or writing under ``--out``.
+
+    Returns:
+        list: ``(name, seed, state, work_dir)`` for the teacher (seed None) and each job in
+        running order; ``state`` as in :func:`run_state`.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        teacher = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'))
+        done = osp.isfile(teacher['checkpoint']) and osp.isfile(
+            osp.join(teacher['work_dir'], 'metrics.json'))
+        rows = [('teacher', None, run_state(teacher['work_dir'], teacher['key'], done),
+                 teacher['work_dir'])]
+        for name, seed in plan_jobs(args.methods, args.seeds, task_methods(args.task),
+                                    args.ablation_seeds):
+            plan = plan_run(args, name, seed, data_root, teacher['checkpoint'],
+                            osp.join(tmp, f'{name}-seed{seed}.py'))
+            done = _recorded(osp.join(plan['work_dir'], 'metrics.json'), plan['key'])
+            rows.append((name, seed, run_state(plan['work_dir'], plan['key'], done is not None),
+                         plan['work_dir']))
+    return rows
+
+
+def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) -> dict:
+    """Train (or reuse) one method with one seed; its record for ``results.json``."""
+    work_dir = osp.join(args.out, 'runs', name, f'seed{seed}')
+    os.makedirs(osp.dirname(work_dir), exist_ok=True)
+    # beside the work dir: the Runner writes the resolved config into the work dir
+    cfg_file = osp.join(osp.dirname(work_dir), f'seed{seed}.py')
+    plan = plan_run(args, name, seed, data_root, teacher_ckpt, cfg_file)
+    options, key = plan['options'], plan['key']
+    summary_file = osp.join(work_dir, 'metrics.json')
+    record = _recorded(summary_file, key)
+    if record is not None:
+        # timed again from the log, in case --warmup-iters changed
+        parsed = parse_run(read_scalars(work_dir), args.iters, args.eval_interval,
+                           args.warmup_iters, args.task)
+        record['cost'].update(parsed['cost'])
+        return dict(record, cached=True)
     # an outdated run starts afresh; an interrupted one goes on from its last checkpoint
     resume = start_or_resume(work_dir, key)
     log = osp.join(work_dir, 'train.log')
@@ -722,8 +818,16 @@ def main(argv=None):
     from sokd_mmdet.datasets import (generate_classification_dataset,
                                      generate_detection_dataset)
     cls = args.task == 'classification'
-    data_root = osp.join(args.out, 'data', f'shapes{"_cls" if cls else ""}-{args.num_train}-'
-                         f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
+    data_root = data_root_of(args)
+    if args.dry_run:
+        rows = dry_run(args, data_root)
+        for name, seed, state, work_dir in rows:
+            label = name if seed is None else f'{name} seed {seed}'
+            print(f'{label:<36} {state:<14} {work_dir}')
+        counts = collections.Counter(state.split(' ')[0] for _, _, state, _ in rows)
+        print('dry run, nothing trained: ' + ', '.join(f'{counts[k]} {k}' for k in (
+            'done', 'resume', 'new', 'redo') if counts[k]))
+        return
     print(f'data: {args.num_train} train / {args.num_val} held-out images of '
           f'{args.img_size} px -> {data_root}', flush=True)
     # another benchmark process on the same --out may be writing the same data

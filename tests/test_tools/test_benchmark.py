@@ -1,0 +1,74 @@
+"""tools/benchmark.py's planning: run keys, and the dry run that says what would be trained."""
+import importlib.util
+import json
+import os.path as osp
+
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                              osp.join(ROOT, 'tools', 'benchmark.py'))
+benchmark = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(benchmark)
+
+RESOLVED = ("model = dict(type='X', lr=0.1)\n"
+            "train_cfg = dict(\n    max_iters=10,\n    val_interval=5)\n")
+
+
+def test_private_helpers_do_not_change_the_key():
+    helper = ("_paramwise = dict(\n    custom_keys=dict(m=dict(decay_mult=0.0)))\n" + RESOLVED
+              + "_lr = 0.1\n")
+    assert benchmark.semantic_text(helper) == RESOLVED
+    assert benchmark.semantic_text(RESOLVED) is RESOLVED  # no helper: the text as it was
+    # a real change still changes the text
+    assert benchmark.semantic_text(RESOLVED.replace('0.1', '0.2')) != RESOLVED
+
+
+def test_run_state_reads_what_a_run_left_behind(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    assert benchmark.run_state(work_dir, 'k', done=False) == 'new'
+    assert benchmark.run_state(work_dir, 'k', done=True) == 'done'
+    benchmark.start_or_resume(work_dir, 'k')
+    assert benchmark.run_state(work_dir, 'k', done=False) == 'redo'  # nothing to resume
+    (tmp_path / 'run' / 'last_checkpoint').write_text(str(tmp_path / 'run' / 'iter_750.pth'))
+    assert benchmark.run_state(work_dir, 'k', done=False) == 'resume at 750'
+    assert benchmark.run_state(work_dir, 'other', done=False) == 'redo'
+
+
+def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
+    out = tmp_path / 'bench'
+    argv = ['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1',
+            '--iters', '40', '--teacher-iters', '60']
+    args = benchmark.parse_args(argv)
+    args.out = str(out)
+    data_root = benchmark.data_root_of(args)
+    rows = benchmark.dry_run(args, data_root)
+    assert [(n, s, st) for n, s, st, _ in rows] == [
+        ('teacher', None, 'new'), ('student', 0, 'new'), ('cwd', 0, 'new'),
+        ('student', 1, 'new'), ('cwd', 1, 'new')]
+    assert not out.exists()  # nothing written
+    # student seed 0 finished, cwd seed 0 stopped at a checkpoint, student seed 1 was made
+    # with another config; the keys are the ones the dry run computed
+    teacher_ckpt = benchmark.plan_teacher(args, data_root, str(tmp_path / 't.py'))['checkpoint']
+    assert teacher_ckpt.startswith(rows[0][3])
+    keys = {}
+    for name, seed, _, work_dir in rows[1:]:
+        plan = benchmark.plan_run(args, name, seed, data_root, teacher_ckpt,
+                                  str(tmp_path / f'{name}{seed}.py'))
+        assert plan['work_dir'] == work_dir
+        keys[name, seed] = plan['key']
+    student0 = out / 'runs' / 'student' / 'seed0'
+    student0.mkdir(parents=True)
+    (student0 / 'metrics.json').write_text(json.dumps(dict(key=keys['student', 0])))
+    benchmark.start_or_resume(str(out / 'runs' / 'cwd' / 'seed0'), keys['cwd', 0])
+    (out / 'runs' / 'cwd' / 'seed0' / 'last_checkpoint').write_text('iter_250.pth')
+    benchmark.start_or_resume(str(out / 'runs' / 'student' / 'seed1'), 'an older config')
+    capsys.readouterr()
+    benchmark.main(argv + ['--dry-run'])
+    printed = capsys.readouterr().out
+    assert [line.split()[-2] for line in printed.splitlines()[:5]] == [
+        'new', 'done', '250', 'redo', 'new']
+    assert printed.splitlines()[-1] == \
+        'dry run, nothing trained: 1 done, 1 resume, 2 new, 1 redo'
+    # another student length is another run
+    args.iters = 50
+    assert benchmark.dry_run(args, data_root)[1][2] == 'redo'
