@@ -732,6 +732,20 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
 
 
 # ------------------------------------------------------------------------------ report
+def estimate_left(left: list, spent: dict, done) -> float:
+    """Seconds that the ``(method, seed)`` jobs ``left`` should still take.
+
+    Each job costs its method's mean wall time so far (SoKD is slower than the rest), or the
+    mean over every method before its method has run once; a job for which ``done(job)``
+    holds (made by another process, or earlier) costs nothing.
+    """
+    if not spent:
+        return 0.0
+    overall = statistics.fmean(w for ws in spent.values() for w in ws)
+    return sum(statistics.fmean(spent[name]) if name in spent else overall
+               for name, seed in left if not done((name, seed)))
+
+
 def machine_info() -> dict:
     """CPU model, cores, thread setting, library versions."""
     cpu = platform.processor() or '?'
@@ -845,7 +859,7 @@ def main(argv=None):
         teacher = train_teacher(args, data_root)
 
     jobs = plan_jobs(args.methods, args.seeds, task_methods(args.task), args.ablation_seeds)
-    runs, failed, spent = [], [], {}
+    runs, failed, spent, left = [], [], {}, list(jobs)
     claimed = claim_in_turn(
         jobs, lambda job: RunLock(osp.join(args.out, 'runs', job[0], f'seed{job[1]}.lock')),
         on_wait=lambda job: print(f'{job[0]} seed {job[1]}: another benchmark process is '
@@ -861,13 +875,11 @@ def main(argv=None):
                   f'{record["log"]}:\n{_tail(record["log"], 15)}', flush=True)
         else:
             runs.append(record)
-        # the estimate uses each method's own past runs (SoKD is slower than the rest);
-        # a resumed run counts with its recorded wall time
-        wall = record.get('cost', {}).get('wall_s', took)
-        spent.setdefault(name, []).append(wall)
-        overall = statistics.fmean(w for ws in spent.values() for w in ws)
-        eta = sum(statistics.fmean(spent[n]) if n in spent else overall
-                  for n, _ in jobs[k:])
+        # a resumed or reused run counts with its recorded wall time
+        spent.setdefault(name, []).append(record.get('cost', {}).get('wall_s', took))
+        left.remove((name, seed))
+        eta = estimate_left(left, spent, lambda job: osp.isfile(
+            osp.join(args.out, 'runs', job[0], f'seed{job[1]}', 'metrics.json')))
         status = 'reused' if record.get('cached') else f'{took:.0f} s'
         if not record.get('failed'):
             print(f'[{k}/{len(jobs)}] {name} seed {seed}: {_ap(record["metrics"])} '

@@ -72,3 +72,13 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     # another student length is another run
     args.iters = 50
     assert benchmark.dry_run(args, data_root)[1][2] == 'redo'
+
+
+def test_eta_counts_each_method_at_its_own_pace_and_skips_finished_runs():
+    spent = dict(student=[100.0, 200.0], sokd_cwd=[600.0])
+    left = [('student', 2), ('sokd_cwd', 1), ('cwd', 0), ('sokd_cwd', 2)]
+    # student 150, sokd_cwd 600 each, cwd (not run yet) the mean of all runs: 300
+    assert benchmark.estimate_left(left, spent, lambda job: False) == 150 + 600 + 300 + 600
+    # sokd_cwd seed 2 was made by another process: nothing left to spend on it
+    assert benchmark.estimate_left(left, spent, lambda job: job == ('sokd_cwd', 2)) == 1050
+    assert benchmark.estimate_left(left, {}, lambda job: False) == 0.0
