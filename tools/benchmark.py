@@ -524,12 +524,17 @@ def merge_segments(segments: list) -> list:
 
 def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
               task: str = 'detection') -> dict:
-    """COCO metrics per evaluation, the final ones, and the time per training iteration.
+    """COCO metrics per evaluation, the final ones, the time per iteration and of the run.
 
-    The iteration after an evaluation is left out of the timing: MMEngine's timer runs from
-    the end of the previous iteration, so it includes the evaluation.
+    The iteration after an evaluation is left out of the time per iteration: MMEngine's
+    timer runs from the end of the previous iteration, so it includes the evaluation.
+    ``run_s``, the run's time, sums the logged time of every iteration once (``records``
+    merged over the segments of a resumed run), evaluations included through the iteration
+    that follows each: an interrupted and resumed run counts like an uninterrupted one, which
+    the process wall time cannot (a segment killed mid-way leaves no wall time behind, and
+    what it trained after its last checkpoint is trained again).
     """
-    curve, times, data_times = [], [], []
+    curve, times, data_times, all_times = [], [], [], []
     last_iter = 0
     for rec in records:
         if 'loss' not in rec:  # an evaluation, logged after the iteration it follows
@@ -548,6 +553,7 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
             curve.append(point)
         else:
             step = last_iter = rec['step']
+            all_times.append(rec['time'])
             after_eval = step > 1 and (step - 1) % eval_interval == 0
             if step > warmup and not after_eval:
                 times.append(rec['time'])
@@ -558,7 +564,7 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
     cost = dict(iter_time_s=statistics.fmean(times) if times else None,
                 iter_time_std_s=statistics.stdev(times) if len(times) > 1 else None,
                 data_time_s=statistics.fmean(data_times) if data_times else None,
-                iters_timed=len(times))
+                iters_timed=len(times), run_s=sum(all_times))
     return dict(metrics=final, curve=curve, cost=cost,
                 no_detections=curve[-1].get('no_detections', False))
 
@@ -610,6 +616,9 @@ def train_teacher(args, data_root: str) -> dict:
         os.remove(probe)
         with open(summary_file) as f:
             result = json.load(f)
+        # timed again from the log (the run's time is defined on the log, see parse_run)
+        result['cost'].update(parse_run(read_scalars(work_dir), n, n, args.warmup_iters,
+                                        args.task)['cost'])
         print(f'teacher: reusing {ckpt} ({_ap(result["metrics"])})', flush=True)
         return dict(result, cached=True)
     resume = start_or_resume(work_dir, key)
@@ -631,7 +640,7 @@ def train_teacher(args, data_root: str) -> dict:
                             load5=run['load5']))
     with open(summary_file, 'w') as f:
         json.dump(result, f, indent=1)
-    print(f'teacher: {_ap(result["metrics"])} in {run["wall_s"]:.0f} s', flush=True)
+    print(f'teacher: {_ap(result["metrics"])} in {parsed["cost"]["run_s"]:.0f} s', flush=True)
     return dict(result, cached=False)
 
 
@@ -875,8 +884,8 @@ def main(argv=None):
                   f'{record["log"]}:\n{_tail(record["log"], 15)}', flush=True)
         else:
             runs.append(record)
-        # a resumed or reused run counts with its recorded wall time
-        spent.setdefault(name, []).append(record.get('cost', {}).get('wall_s', took))
+        # a resumed or reused run counts with its whole logged time
+        spent.setdefault(name, []).append(record.get('cost', {}).get('run_s', took))
         left.remove((name, seed))
         eta = estimate_left(left, spent, lambda job: osp.isfile(
             osp.join(args.out, 'runs', job[0], f'seed{job[1]}', 'metrics.json')))

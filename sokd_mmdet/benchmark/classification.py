@@ -26,7 +26,7 @@ def summarise_classification(results: dict) -> dict:
         if not runs:
             continue
         cost = {k: mean_std([r['cost'].get(k) for r in runs])
-                for k in ('iter_time_s', 'wall_s', 'peak_rss_mib')}
+                for k in ('iter_time_s', 'run_s', 'peak_rss_mib')}
         by_name[name] = dict(name=name, base=spec.get('base'), about=spec.get('about', ''),
                              seeds=[r['seed'] for r in runs],
                              top1=mean_std([r['metrics'].get('top1') for r in runs]),
@@ -98,7 +98,7 @@ def render_classification(results: dict) -> str:
     for c in summary['comparisons']:
         r = c['ratios']
         cost = ', '.join(f'{label} {r[k]:.2f}x' for k, label in (
-            ('iter_time_s', 'time per iteration'), ('wall_s', 'whole run'),
+            ('iter_time_s', 'time per iteration'), ('run_s', 'whole run'),
             ('peak_rss_mib', 'peak memory')) if r[k] is not None)
         out.append('- ' + _verdict(c) + (f' Cost vs {c["base"]}: {cost}.' if cost else ''))
     out += ['', 'Methods: ' + '; '.join(f"`{m['name']}`: {m['about']}"

@@ -18,7 +18,8 @@ The results dict (``schema`` 1)::
      'runs': [{'method': str, 'seed': int,
                'metrics': {'AP': .., 'AP50': .., 'AP75': .., 'APs': .., 'APm': .., 'APl': ..},
                'curve': [{'iter': int, 'AP': float, ...}, ...],
-               'cost': {'iter_time_s': float, 'wall_s': float, 'peak_rss_mib': float},
+               'cost': {'iter_time_s': float, 'run_s': float, 'wall_s': float,
+                        'peak_rss_mib': float, 'load5': float | None},
                'policy_history': [DAFAPolicyLoggerHook records] | None}, ...],
      'failed': [{'method': str, 'seed': int, 'log': str}, ...]}
 
@@ -35,7 +36,7 @@ from .page import keep_block
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl')
 # below this AP (a fraction) the page warns that the students have barely learned anything
 LOW_AP = 0.05
-COSTS = (('iter_time_s', 'training time per iteration'), ('wall_s', 'whole run'),
+COSTS = (('iter_time_s', 'training time per iteration'), ('run_s', 'whole run'),
          ('peak_rss_mib', 'peak memory (RSS)'))
 
 
@@ -252,8 +253,10 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None,
         f"- Time per iteration: mean of MMEngine's logged `time` (data loading included) "
         f"over the run, leaving out the first {s.get('warmup_iters')} iteration(s) and each "
         'iteration that follows an evaluation (its timer includes the COCO evaluation). '
-        'Whole run: wall time of the training process (start-up, training, the '
-        'evaluations, the final checkpoint). Peak memory: the largest resident set size of '
+        'Whole run: the logged times of all its iterations, each once (the evaluations '
+        'included through the iteration that follows each; start-up, the final evaluation '
+        'and checkpoint writing left out), so that a run interrupted and resumed counts like '
+        'an uninterrupted one; the processes\' wall times are in `results.json`. Peak memory: the largest resident set size of '
         'the training process (its `wait4` rusage). Each benchmark process trains its '
         'runs one after another (several processes may share the output folder). '
         + load_sentence(load, cores),
@@ -333,12 +336,12 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
         r = m['ratio'] or {}
         out.append(
             f"| {m['name']} | {m['base'] or '—'} | {_num(m['cost']['iter_time_s'], 1, 3)} | "
-            f"{_x(r.get('iter_time_s'))} | {_num(m['cost']['wall_s'], 1, 0)} | "
-            f"{_x(r.get('wall_s'))} | {_num(m['cost']['peak_rss_mib'], 1, 0)} | "
+            f"{_x(r.get('iter_time_s'))} | {_num(m['cost']['run_s'], 1, 0)} | "
+            f"{_x(r.get('run_s'))} | {_num(m['cost']['peak_rss_mib'], 1, 0)} | "
             f"{_x(r.get('peak_rss_mib'))} |")
     tc = teacher.get('cost') or {}
     if tc:
-        out += ['', f"The teacher's training took {tc.get('wall_s', 0):.0f} s, "
+        out += ['', f"The teacher's training took {tc.get('run_s') or 0:.0f} s, "
                 f"{tc.get('iter_time_s') or 0:.3f} s per iteration, peak RSS "
                 f"{tc.get('peak_rss_mib') or 0:.0f} MiB"
                 + ('; this run reused its cached checkpoint.' if teacher.get('cached')

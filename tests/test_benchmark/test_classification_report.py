@@ -21,7 +21,7 @@ def _results(sokd=(60.0, 62.0, 64.0)):
         for name, top1, t in (('student', 50.0 + seed, 0.2), ('kd', (55.0, 56.0, 57.0)[seed], 0.4),
                               ('sokd_kd', sokd[seed], 0.6)):
             runs.append(dict(method=name, seed=seed, metrics=dict(top1=top1),
-                             cost=dict(iter_time_s=t, wall_s=100 * t, peak_rss_mib=1000.0)))
+                             cost=dict(iter_time_s=t, run_s=100 * t, peak_rss_mib=1000.0)))
     return dict(task='classification', command='python tools/benchmark.py --task classification',
                 machine=dict(cpu_model='CPU', usable_cores=2),
                 settings=dict(num_train=600, num_val=200, img_size=32, iters=400,
@@ -93,6 +93,8 @@ def test_classification_runs_are_parsed_for_top1():
     # iteration 3 follows an evaluation: its time (with the evaluation) is left out
     assert parsed['cost']['iter_time_s'] == pytest.approx(0.5)
     assert parsed['cost']['iters_timed'] == 3
+    # the run's time has every iteration, the evaluation-timing one too
+    assert parsed['cost']['run_s'] == pytest.approx(0.5 * 3 + 9.0)
 
 
 def test_task_picks_its_methods_and_defaults(capsys):
@@ -148,3 +150,10 @@ def test_interrupted_runs_resume_and_their_logs_merge(tmp_path):
     merged = benchmark.merge_segments([seg1, seg2])
     assert [(r['step'], r.get('loss')) for r in merged] == [
         (1, 1.0), (2, 0.9), (2, None), (3, 0.8), (4, 0.7), (4, None)]
+    # the resumed run's time counts each iteration once: not segment 1's lost steps 3 and 4
+    for r in seg1 + seg2:
+        if 'loss' in r:
+            r['time'] = 10.0 if r['loss'] == 5.0 else 1.0
+    parsed = benchmark.parse_run(benchmark.merge_segments([seg1, seg2]), iters=4,
+                                 eval_interval=2, warmup=0, task='classification')
+    assert parsed['cost']['run_s'] == pytest.approx(4.0)

@@ -18,7 +18,7 @@ def _run(method, seed, ap, iter_time, wall, rss, policy=False):
                         magnitude={op: 0.5 - 0.01 * it for op in OPS}) for it in (2, 4)]
     return dict(method=method, seed=seed, metrics=metrics,
                 curve=[dict(iter=2, AP=ap / 2), dict(iter=4, AP=ap)],
-                cost=dict(iter_time_s=iter_time, wall_s=wall, peak_rss_mib=rss),
+                cost=dict(iter_time_s=iter_time, run_s=wall, peak_rss_mib=rss),
                 policy_history=history)
 
 
@@ -45,7 +45,7 @@ def synthetic(sokd_aps=(0.35, 0.36, 0.37)):
         },
         teacher=dict(config='configs/t.py',
                      metrics=dict(AP=0.5, AP50=0.7, AP75=0.45, APs=0.2, APm=0.5, APl=None),
-                     cost=dict(wall_s=900.0, iter_time_s=2.0, peak_rss_mib=1400.0)),
+                     cost=dict(run_s=900.0, iter_time_s=2.0, peak_rss_mib=1400.0)),
         runs=runs, failed=[])
 
 
@@ -69,7 +69,7 @@ def test_summarise_mean_std_and_ratios():
     assert sokd['cost']['peak_rss_mib']['std'] == pytest.approx(60.0)
     # ratios to the base loss; none for methods without one
     assert sokd['ratio']['iter_time_s'] == pytest.approx(3.0)
-    assert sokd['ratio']['wall_s'] == pytest.approx(3.0)
+    assert sokd['ratio']['run_s'] == pytest.approx(3.0)
     assert sokd['ratio']['peak_rss_mib'] == pytest.approx(1560.0 / 1200.0)
     assert cwd['ratio'] is None and _method(summary, 'student')['ratio'] is None
     # mean curve over seeds, and the policy histories averaged op by op
