@@ -256,8 +256,9 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None,
         'Whole run: the logged times of all its iterations, each once (the evaluations '
         'included through the iteration that follows each; start-up, the final evaluation '
         'and checkpoint writing left out), so that a run interrupted and resumed counts like '
-        'an uninterrupted one; the processes\' wall times are in `results.json`. Peak memory: the largest resident set size of '
-        'the training process (its `wait4` rusage). Each benchmark process trains its '
+        "an uninterrupted one; the processes' wall times are in `results.json`. Peak "
+        'memory: the largest resident set size of the training process (its `wait4` '
+        'rusage). Each benchmark process trains its '
         'runs one after another (several processes may share the output folder). '
         + load_sentence(load, cores),
     ]
