@@ -104,6 +104,13 @@ METHODS = {
         config=SOKD_CWD, base='cwd',
         about="ablation: DAM supervised by mutual agreement only (supervision='mutual')",
         overrides="model = dict(distiller=dict(dam=dict(supervision='mutual')))\n"),
+    'sokd_cwd_dam_gt_heads': dict(
+        ablation=True,
+        config=SOKD_CWD, base='cwd',
+        about='ablation: the DAM ground-truth losses train the DAM heads only, not the '
+              "student's features (gt_to_features=False)",
+        overrides=('model = dict(distiller=dict(distill_losses={\n'
+                   "    f'loss_fpn{i}': dict(gt_to_features=False) for i in range(5)}))\n")),
     'tst_cwd': dict(
         config='configs/quickstart/tst_cwd_retinanet_r34_r18_shapes.py', base='cwd',
         about='TST over CWD: a learned box-consistent image augmenter (teacher right, '

@@ -77,3 +77,36 @@ def test_wrapper_with_dam_terms(supervision):
     total = sum(out.values())
     total.backward()
     assert all(p.grad is not None for p in dam.parameters())
+
+
+@pytest.mark.parametrize('to_features', [True, False])
+def test_dam_gt_losses_reach_the_features_only_when_asked(to_features):
+    torch.manual_seed(0)
+    s, t, _ = _feats(5, c=8, h=16, w=16)
+    s.requires_grad_(True)
+    t.requires_grad_(True)
+    dam = MODELS.build(dict(_scope_='mmrazor', type='DAM', in_channels=8, feat_channels=4,
+                            topk=3, supervision='gt'))
+    wrapped = MODELS.build(dict(_scope_='mmrazor', type='SoKDLoss', gt_to_features=to_features,
+                                base_loss=dict(type='L2Loss', normalize=False,
+                                               div_element=True)))
+    gt = [torch.tensor([[10., 10., 40., 50.]]), torch.tensor([[0., 8., 20., 30.]])]
+    out = wrapped(s, t, dam=dam, gt_bboxes=gt, stride=4.0)
+    gt_terms = sum(v for k, v in out.items() if k.startswith('dam_gt_'))
+    # the same values either way: only where the gradient goes differs
+    reference = MODELS.build(dict(_scope_='mmrazor', type='SoKDLoss',
+                                  base_loss=dict(type='L2Loss', normalize=False,
+                                                 div_element=True)))
+    ref = reference(s, t, dam=dam, gt_bboxes=gt, stride=4.0)
+    torch.testing.assert_close(gt_terms, sum(v for k, v in ref.items()
+                                             if k.startswith('dam_gt_')))
+    grad_s, grad_t, *grad_dam = torch.autograd.grad(gt_terms, [s, t, *dam.parameters()],
+                                                    allow_unused=True, retain_graph=True)
+    assert all(g is not None and g.abs().sum() > 0 for g in grad_dam[:2])  # the heads learn
+    if to_features:
+        assert grad_s.abs().sum() > 0 and grad_t.abs().sum() > 0
+    else:
+        assert grad_s is None and grad_t is None
+    # the other terms still reach the student's features
+    other = out['masked'] + out['align']
+    assert torch.autograd.grad(other, s)[0].abs().sum() > 0

@@ -1,7 +1,9 @@
-"""tools/benchmark.py's planning: run keys, and the dry run that says what would be trained."""
+"""tools/benchmark.py's planning: run keys, the dry run, the ETA, every method's config."""
 import importlib.util
 import json
 import os.path as osp
+
+import pytest
 
 from conftest import ROOT
 
@@ -82,3 +84,44 @@ def test_eta_counts_each_method_at_its_own_pace_and_skips_finished_runs():
     # sokd_cwd seed 2 was made by another process: nothing left to spend on it
     assert benchmark.estimate_left(left, spent, lambda job: job == ('sokd_cwd', 2)) == 1050
     assert benchmark.estimate_left(left, {}, lambda job: False) == 0.0
+
+
+# what each ablation's overrides must have changed in the built model
+ABLATION_EFFECT = {
+    'sokd_cwd_dafa_only': lambda m, c: m.distiller.dam is None,
+    'sokd_cwd_dam_only': lambda m, c: (m.distiller.dafa is None
+                                       and set(c.optim_wrapper) == {'constructor', 'student'}),
+    'sokd_cwd_dam_mutual': lambda m, c: m.distiller.dam.supervision == 'mutual',
+    'sokd_cwd_dam_gt_heads': lambda m, c: all(
+        not loss.gt_to_features for loss in m.distiller.distill_losses.values()),
+    'sokd_cwd_policy_lr3e-4': lambda m, c: c.optim_wrapper.policy.optimizer.lr == 3e-4,
+    'sokd_cwd_interval5': lambda m, c: m.search_interval == 5,
+    'atf_cwd_frozen_teacher': lambda m, c: m.teacher_end == 0,
+    'tst_sokd_cwd': lambda m, c: m.distiller.dafa is not None and m.augmenter is not None,
+    'sokd_kd_dafa_only': lambda m, c: m.distiller.dam is None,
+    'sokd_kd_dam_only': lambda m, c: m.distiller.dafa is None,
+    'sokd_kd_policy_lr3e-4': lambda m, c: c.optim_wrapper.policy.optimizer.lr == 3e-4,
+}
+
+
+@pytest.mark.parametrize('task, name', [('detection', n) for n in benchmark.METHODS]
+                         + [('classification', n) for n in benchmark.CLS_METHODS])
+def test_every_benchmark_method_builds_with_its_overrides(task, name, tmp_path):
+    """A typo in a method's overrides would otherwise surface hours into a benchmark."""
+    import sokd_mmdet  # noqa: F401  (registers the modules)
+    from mmengine.registry import init_default_scope
+    from mmrazor.registry import MODELS
+    spec = benchmark.task_methods(task)[name]
+    cfg, _ = benchmark.write_run_config(str(tmp_path / 'run.py'), spec['config'],
+                                        spec.get('overrides'), 40, 5)
+    init_default_scope('mmpretrain' if task == 'classification' else 'mmdet')
+    if 'teacher_ckpt' in cfg.model:
+        cfg.model.teacher_ckpt = None
+    model = MODELS.build(cfg.model)
+    # the schedule is stretched to the run: every scheduler ends by iteration 40
+    schedulers = cfg.param_scheduler
+    for sched in (sum(schedulers.values(), []) if isinstance(schedulers, dict)
+                  else schedulers):
+        assert sched.get('end', 0) <= 40
+    if spec.get('ablation') or name in ABLATION_EFFECT:
+        assert ABLATION_EFFECT[name](model, cfg), name

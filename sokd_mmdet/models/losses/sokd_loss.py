@@ -36,6 +36,11 @@ class SoKDLoss(nn.Module):
         gt_weight (float): weight of the DAM ground-truth losses. Defaults to 1.0.
         area_normalize (bool): normalise ``L_DA`` by the mask area (right for L2/MSE-type
             losses; turn off for CWD). Defaults to True.
+        gt_to_features (bool): whether the DAM ground-truth losses also train what the DAM
+            reads: the student's features (an auxiliary CenterNet objective for the
+            student) and, through the refined teacher features, the DAFA magnitudes. False
+            trains only the DAM heads with them (the features are detached for these terms,
+            at the cost of a second pass of the small DAM heads). Defaults to True.
     """
 
     def __init__(self,
@@ -44,7 +49,8 @@ class SoKDLoss(nn.Module):
                  align_weight: float = 1.0,
                  full_weight: float = 0.0,
                  gt_weight: float = 1.0,
-                 area_normalize: bool = True) -> None:
+                 area_normalize: bool = True,
+                 gt_to_features: bool = True) -> None:
         super().__init__()
         self.base_loss = MODELS.build(base_loss)
         self.masked_weight = masked_weight
@@ -52,6 +58,7 @@ class SoKDLoss(nn.Module):
         self.full_weight = full_weight
         self.gt_weight = gt_weight
         self.area_normalize = area_normalize
+        self.gt_to_features = gt_to_features
 
     def base_forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
         """The wrapped loss on the whole maps (the outer objective's ``L_base``)."""
@@ -88,6 +95,8 @@ class SoKDLoss(nn.Module):
             losses['masked'] = self.masked_weight * masked_distill_loss(
                 self.base_loss, preds_S, preds_T, mask, self.area_normalize)
         if dam.supervision == 'gt' and gt_bboxes is not None and self.gt_weight:
+            if not self.gt_to_features:
+                out_s, out_t = dam(preds_S.detach()), dam(preds_T.detach())
             gt_s = dam.loss_gt(out_s, gt_bboxes, stride)
             gt_t = dam.loss_gt(out_t, gt_bboxes, stride)
             for key in gt_s:
