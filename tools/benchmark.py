@@ -75,10 +75,10 @@ METHODS = {
         about='RetinaNet R18 trained alone (no teacher)'),
     'cwd': dict(
         config='configs/quickstart/cwd_retinanet_r34_r18_shapes.py', base=None,
-        about='channel-wise distillation (CWD) on the 5 FPN levels'),
+        about='channel-wise distillation (CWD) on FPN levels P3-P5'),
     'fitnet': dict(
         config='configs/quickstart/fitnet_retinanet_r34_r18_shapes.py', base=None,
-        about='FitNet-style L2 imitation of the 5 FPN levels'),
+        about='FitNet-style L2 imitation of FPN levels P3-P5'),
     'sokd_cwd': dict(
         config=SOKD_CWD, base='cwd', about='SoKD over CWD: DAFA + DAM'),
     'sokd_fitnet': dict(
@@ -91,7 +91,7 @@ METHODS = {
         overrides=(
             'model = dict(distiller=dict(dam=None, distill_losses={\n'
             "    f'loss_fpn{i}': dict(full_weight=1.0, masked_weight=0.0, align_weight=0.0)\n"
-            '    for i in range(5)\n'
+            '    for i in range(3)\n'
             '}))\n')),
     'sokd_cwd_dam_only': dict(
         ablation=True,
@@ -110,7 +110,7 @@ METHODS = {
         about='ablation: the DAM ground-truth losses train the DAM heads only, not the '
               "student's features (gt_to_features=False)",
         overrides=('model = dict(distiller=dict(distill_losses={\n'
-                   "    f'loss_fpn{i}': dict(gt_to_features=False) for i in range(5)}))\n")),
+                   "    f'loss_fpn{i}': dict(gt_to_features=False) for i in range(3)}))\n")),
     'tst_cwd': dict(
         config='configs/quickstart/tst_cwd_retinanet_r34_r18_shapes.py', base='cwd',
         about='TST over CWD: a learned box-consistent image augmenter (teacher right, '

@@ -2,5 +2,5 @@
 _base_ = ['../_base_/distill/fpn_kd_shapes.py']
 model = dict(distiller=dict(distill_losses={
     f'loss_fpn{i}': dict(type='ChannelWiseDivergence', tau=1, loss_weight=10)
-    for i in range(5)
+    for i in range(3)  # P3-P5, see _base_/distill/fpn_kd_shapes.py
 }))

@@ -5,7 +5,7 @@ model = dict(distiller=dict(
     distill_losses={
         f'loss_fpn{i}': dict(type='L2Loss', loss_weight=1.0, normalize=False,
                              div_element=True)
-        for i in range(5)
+        for i in range(3)  # P3-P5, see _base_/distill/fpn_kd_shapes.py
     },
     loss_forward_mappings={
         '_delete_': True,
@@ -13,6 +13,6 @@ model = dict(distiller=dict(
             f'loss_fpn{i}': dict(
                 s_feature=dict(from_student=True, recorder='fpn', data_idx=i),
                 t_feature=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in range(5)
+            for i in range(3)
         }
     }))

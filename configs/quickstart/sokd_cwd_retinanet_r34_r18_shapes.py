@@ -6,5 +6,5 @@ model = dict(distiller=dict(distill_losses={
         base_loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=10),
         # CWD normalises over positions itself (spatial softmax): no area normalisation
         area_normalize=False)
-    for i in range(5)
+    for i in range(3)  # P3-P5, see _base_/distill/fpn_kd_shapes.py
 }))

@@ -114,3 +114,18 @@ def test_classification_config_builds(name):
         assert s_feat.shape[1] == 512 and t_feat.shape[1] == 2048 and 's_bb' in connectors
     else:
         assert s_feat.shape[1] == t_feat.shape[1] == 512
+
+
+FPN_KD = [c for c in CONFIGS if c.startswith('quickstart/') and '_r34_r18_' in c]
+
+
+@pytest.mark.parametrize('name', FPN_KD + [c for c in COCO if 'retinanet' in c])
+def test_fpn_distillation_levels(name):
+    """Built-in data (128-192 px): P3-P5 only, P6/P7 are 2x2/1x1 maps there; COCO: all 5."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+    mappings = cfg.model.distiller.loss_forward_mappings
+    fpn = {k: next(iter(m.values()))['data_idx'] for k, m in mappings.items()
+           if 'data_idx' in next(iter(m.values()))}  # the neck's outputs, by index
+    assert sorted(fpn.values()) == ([0, 1, 2] if name.startswith('quickstart/')
+                                    else [0, 1, 2, 3, 4])
+    assert set(fpn) <= set(cfg.model.distiller.distill_losses)
