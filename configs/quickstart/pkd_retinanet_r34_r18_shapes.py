@@ -1,5 +1,6 @@
 # Base KD: PKD (Pearson-correlation feature distillation, Cao et al. NeurIPS 2022) on FPN.
 _base_ = ['../_base_/distill/fpn_kd_shapes.py']
+# P3-P5: see _base_/distill/fpn_kd_shapes.py
 model = dict(distiller=dict(distill_losses={
-    f'loss_fpn{i}': dict(type='PKDLoss', loss_weight=6) for i in range(3)  # P3-P5, see _base_/distill/fpn_kd_shapes.py
+    f'loss_fpn{i}': dict(type='PKDLoss', loss_weight=6) for i in range(3)
 }))
