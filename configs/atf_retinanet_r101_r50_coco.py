@@ -5,7 +5,7 @@
 # student while the student distils from it.
 _base_ = ['./baselines/cwd_fpn_retinanet_r101_r50_coco.py']
 num_classes = 80
-fpn_levels = 5
+head_levels = 5  # RetinaHead runs on P3-P7: one per-anchor Bernoulli divergence per level
 model = dict(
     type='ATF',
     teacher_weight=1.0,
@@ -21,13 +21,13 @@ model = dict(
             f'loss_atf{i}': dict(type='AlphaDivergenceLoss', alpha=0.5, tau=1.0,
                                  kind='bernoulli', normalize=None, num_classes=num_classes,
                                  loss_weight=10)
-            for i in range(fpn_levels)
+            for i in range(head_levels)
         },
         loss_forward_mappings={
             f'loss_atf{i}': dict(
                 preds_S=dict(from_student=True, recorder='cls', record_idx=i),
                 preds_T=dict(from_student=False, recorder='cls', record_idx=i))
-            for i in range(fpn_levels)
+            for i in range(head_levels)
         }))
 optim_wrapper = dict(
     _delete_=True,

@@ -3,7 +3,7 @@
 # the teacher is fine-tuned towards the student while the student distils from it.
 _base_ = ['./cwd_retinanet_r34_r18_shapes.py']
 num_classes = 6
-fpn_levels = 5
+head_levels = 5  # RetinaHead runs on P3-P7: one per-anchor Bernoulli divergence per level
 model = dict(
     type='ATF',
     teacher_weight=1.0,
@@ -19,13 +19,13 @@ model = dict(
             f'loss_atf{i}': dict(type='AlphaDivergenceLoss', alpha=0.5, tau=1.0,
                                  kind='bernoulli', normalize=None, num_classes=num_classes,
                                  loss_weight=10)
-            for i in range(fpn_levels)
+            for i in range(head_levels)
         },
         loss_forward_mappings={
             f'loss_atf{i}': dict(
                 preds_S=dict(from_student=True, recorder='cls', record_idx=i),
                 preds_T=dict(from_student=False, recorder='cls', record_idx=i))
-            for i in range(fpn_levels)
+            for i in range(head_levels)
         }))
 optim_wrapper = dict(
     _delete_=True,

@@ -211,8 +211,9 @@ def test_inspect_batch_applies_the_drawn_ops(sokd_and_batch):
 
 def test_inspect_batch_reports_unknown_levels(sokd_and_batch):
     model, batch = sokd_and_batch
-    with pytest.raises(ValueError, match=r'levels \[7\] .* levels \[0, 1, 2, 3, 4\]'):
-        inspect_batch(model, batch, levels=(0, 7))
+    # the quickstart SoKD configs distil P3-P5: levels 0-2 of the FPN's outputs
+    with pytest.raises(ValueError, match=r'levels \[3, 7\] .* read levels \[0, 1, 2\]$'):
+        inspect_batch(model, batch, levels=(0, 3, 7))
 
 
 def test_draw_inspection_writes_the_three_pictures(sokd_and_batch, tmp_path):
