@@ -476,6 +476,7 @@ def train(cfg_file: str, work_dir: str, options: list, log_file: str,
     set of the process and of its data-loader workers, not a sum), so each run is measured
     alone even though the benchmark runs many.
     """
+    from sokd_mmdet.benchmark.process import wait_child
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), cfg_file, '--work-dir',
            work_dir] + (['--resume'] if resume else []) + ['--cfg-options', *options]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''),
@@ -485,13 +486,7 @@ def train(cfg_file: str, work_dir: str, options: list, log_file: str,
         log.write('$ ' + shlex.join(cmd) + '\n')
         log.flush()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        _, usage = wait_child(proc)  # killed with this process (Ctrl-C, kill, hang-up)
     # other benchmark processes or jobs on the machine slow the run down: the page says how
     # loaded it was (5-minute load average, in runnable processes, at the run's end)
     return dict(returncode=proc.returncode, wall_s=time.time() - t0,
@@ -845,6 +840,8 @@ def main(argv=None):
     t0 = time.time()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
     from sokd_mmdet.benchmark.locks import RunLock, claim_in_turn, held
+    from sokd_mmdet.benchmark.process import exit_on_termination
+    exit_on_termination()  # `kill` of this process also ends the training it runs
     from sokd_mmdet.datasets import (generate_classification_dataset,
                                      generate_detection_dataset)
     cls = args.task == 'classification'

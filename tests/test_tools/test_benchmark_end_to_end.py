@@ -1,0 +1,49 @@
+"""tools/benchmark.py end to end (--quick): data, the cached teacher, students, the page."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def _bench(out, report, *extra):
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'benchmark.py'), '--quick', '--out', out,
+           '--report', report, '--methods', 'student', 'sokd_cwd', *extra]
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_quick_benchmark_trains_evaluates_reports_and_reuses(tmp_path):
+    out, report = str(tmp_path / 'bench'), str(tmp_path / 'docs' / 'benchmark.md')
+    os.makedirs(osp.dirname(report))
+    first = _bench(out, report)
+    with open(osp.join(out, 'results.json')) as f:
+        results = json.load(f)
+    assert results['settings']['iters'] == 4 and results['settings']['seeds'] == [0]
+    assert osp.isfile(results['teacher']['checkpoint'])
+    runs = {r['method']: r for r in results['runs']}
+    assert set(runs) == {'student', 'sokd_cwd'} and not results['failed']
+    for run in runs.values():
+        assert set(run['metrics']) == {'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'}
+        assert [point['iter'] for point in run['curve']] == [2, 4]
+        cost = run['cost']
+        assert cost['peak_rss_mib'] > 100 and cost['run_s'] > 0
+        assert cost['iters_timed'] == 2  # iterations 2 and 4 (1: warm-up, 3: after an eval)
+    # SoKD's learned policy is on record, one entry per logged step, every op in it
+    policy = runs['sokd_cwd']['policy_history']
+    assert runs['student']['policy_history'] is None and policy
+    assert len(policy[-1]['apply_prob']) == len(policy[-1]['magnitude']) > 0
+    with open(report) as f:
+        page = f.read()
+    assert 'SoKD over CWD' in page and 'student' in page
+    images = osp.join(osp.dirname(report), 'images')
+    assert any(name.endswith('.png') for name in os.listdir(images))
+    # run again: the teacher and both runs are reused, nothing is trained
+    second = _bench(out, report)
+    assert 'training...' in first
+    assert second.count('reused') == 2, second
