@@ -53,7 +53,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _prepare(args):
+def prepare(args):
     """Config, checkpoint state and dataloader config; ConfigError for user mistakes."""
     if args.images < 1:
         raise ConfigError(f'--images must be >= 1, got {args.images}')
@@ -78,7 +78,7 @@ def _prepare(args):
     return cfg, state
 
 
-def _build_model(cfg, state, device: str):
+def build_model(cfg, state, device: str):
     import torch
     from mmrazor.registry import MODELS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -98,7 +98,7 @@ def _build_model(cfg, state, device: str):
     return model
 
 
-def _batches(cfg, split: str, num_images: int):
+def batches(cfg, split: str, num_images: int):
     loader = dict(cfg[f'{split}_dataloader'])
     loader.update(batch_size=min(num_images, 4), num_workers=0, persistent_workers=False,
                   sampler=dict(type='DefaultSampler', shuffle=False))
@@ -110,8 +110,8 @@ def main(argv=None):
     """Draw the pictures; returns {picture name: PNG path}."""
     args = parse_args(argv)
     try:
-        cfg, state = _prepare(args)
-        model = _build_model(cfg, state, args.device)
+        cfg, state = prepare(args)
+        model = build_model(cfg, state, args.device)
         available = level_mappings(model.distiller)
         missing = [level for level in args.levels if level not in available]
         if missing:
@@ -131,7 +131,7 @@ def main(argv=None):
         osp.splitext(osp.basename(args.checkpoint))[0])
 
     written, done = dict(), 0
-    for j, batch in enumerate(_batches(cfg, args.split, args.images)):
+    for j, batch in enumerate(batches(cfg, args.split, args.images)):
         n = min(args.images - done, len(batch['inputs']))
         batch = {key: value[:n] for key, value in batch.items()}
         result = inspect_batch(model, batch, args.levels, seed=args.seed + j)

@@ -1,4 +1,5 @@
-"""SoKDVisualizationHook inside a real Runner, and tools/visualize_sokd.py on its checkpoint."""
+"""SoKDVisualizationHook inside a real Runner; tools/visualize_sokd.py and
+tools/dafa_target_shift.py on its checkpoint."""
 import glob
 import importlib.util
 import os.path as osp
@@ -19,9 +20,9 @@ SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 KINDS = ('regions', 'features', 'dafa')
 
 
-def _tool():
+def _tool(name='visualize_sokd'):
     spec = importlib.util.spec_from_file_location(
-        'tool_visualize_sokd', osp.join(ROOT, 'tools', 'visualize_sokd.py'))
+        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -124,3 +125,37 @@ def test_visualize_tool_errors(trained, tmp_path):
         tool.main([str(tmp_path / 'none.py'), ckpt])
     with pytest.raises(SystemExit, match='not a distillation config'):
         tool.main([config_path('quickstart/retinanet_r18_shapes_student.py'), ckpt])
+
+
+def test_target_shift_tool_measures_every_op_and_level(trained, tiny_data, tmp_path, capsys):
+    work_dir, _ = trained
+    tool, ckpt = _tool('dafa_target_shift'), osp.join(work_dir, 'iter_2.pth')
+    opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
+    args = [config_path(SOKD_RETINA), ckpt, '--images', '2', '--draws', '2', '--levels',
+            '0', '2', '--device', 'cpu', '--cfg-options', *opts]
+    rows = tool.main(args)
+    ops = ('ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Cutout', 'Noise',
+           'ChannelShuffle', 'ChannelDrop')
+    assert set(rows) == {(lv, op) for lv in (0, 2) for op in ops}
+    for lv in (0, 2):
+        gap = {rows[(lv, op)]['clean'] for op in ops}
+        assert len(gap) == 1 and gap.pop() > 0  # one student-teacher gap per level
+        assert rows[(lv, 'TranslateX')]['target_move'] > 0
+    assert 'move/gap' in capsys.readouterr().out
+    # magnitude 0: every op is the identity, nothing moves
+    still = tool.main(args[:2] + ['--magnitude', '0'] + args[2:])
+    for r in still.values():
+        assert r['target_move'] == pytest.approx(0.0, abs=1e-5)  # float32 noise
+        assert r['augmented'] == pytest.approx(r['clean'], rel=1e-5)
+
+
+def test_target_shift_tool_errors(trained, tiny_data, tmp_path):
+    work_dir, _ = trained
+    tool, ckpt = _tool('dafa_target_shift'), osp.join(work_dir, 'iter_2.pth')
+    opts = ['--cfg-options', *as_cli(tiny_options(tiny_data, str(tmp_path)))]
+    with pytest.raises(SystemExit, match=r'--magnitude must be in \[0, 1\]'):
+        tool.main([config_path(SOKD_RETINA), ckpt, '--magnitude', '2'])
+    with pytest.raises(SystemExit, match='has no DAFA policy'):
+        tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'), ckpt, *opts])
+    with pytest.raises(SystemExit, match=r'--levels \[4\]: the model distils levels'):
+        tool.main([config_path(SOKD_RETINA), ckpt, '--levels', '4', *opts])
