@@ -21,6 +21,7 @@ import sys
 import sokd_mmdet  # noqa: F401  (compatibility layer and registration)
 import torch
 from mmengine.config import DictAction
+from mmengine.runner.utils import set_random_seed
 
 from sokd_mmdet.apis import ConfigError
 from sokd_mmdet.models.dafa.target_shift import op_target_shift
@@ -41,7 +42,8 @@ def parse_args(argv=None):
     parser.add_argument('--draws', type=int, default=8, help='random draws per op')
     parser.add_argument('--levels', type=int, nargs='+', default=None,
                         help='distilled levels (default: all)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help="seed of the pipeline's random transforms and of the draws")
     parser.add_argument('--device', default=None)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -92,6 +94,7 @@ def main(argv=None):
             raise ConfigError(f'--levels {missing}: the model distils levels {available}')
     except ConfigError as err:
         sys.exit(f'error: {err}')
+    set_random_seed(args.seed)  # the split's random flips: the same images every run
     feats = collect_features(model, batches(cfg, args.split, args.images), levels,
                              args.images)
     losses = base_losses(model.distiller, levels)

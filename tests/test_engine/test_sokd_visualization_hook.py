@@ -142,6 +142,7 @@ def test_target_shift_tool_measures_every_op_and_level(trained, tiny_data, tmp_p
         assert len(gap) == 1 and gap.pop() > 0  # one student-teacher gap per level
         assert rows[(lv, 'TranslateX')]['target_move'] > 0
     assert 'move/gap' in capsys.readouterr().out
+    assert tool.main(args) == rows  # seeded: the same images (flips) and draws
     # magnitude 0: every op is the identity, nothing moves
     still = tool.main(args[:2] + ['--magnitude', '0'] + args[2:])
     for r in still.values():
