@@ -247,6 +247,9 @@ def parse_args(argv=None):
                             f'{k}={v}' for k, v in QUICK.items()))
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite the page and plots from <out>/results.json')
+    parser.add_argument('--done-only', action='store_true',
+                        help='train nothing: write the page from the runs already done '
+                        '(e.g. while other benchmark processes still train the rest)')
     parser.add_argument('--dry-run', action='store_true',
                         help='say, run by run, what the command would reuse (done), resume '
                         '(resume at N) or train (new; redo: a run of another config is '
@@ -694,6 +697,23 @@ def dry_run(args, data_root: str) -> list:
     return rows
 
 
+def done_jobs(args, data_root: str, jobs: list) -> tuple:
+    """``jobs`` split into those already done and the rest (``--done-only``).
+
+    Returns:
+        tuple[list, list]: the done ``(name, seed)`` jobs; the others as ``{'method',
+        'seed', 'state'}`` (state as in :func:`run_state`), each also printed.
+    """
+    states = {(name, seed): state for name, seed, state, _ in dry_run(args, data_root)[1:]}
+    done = [job for job in jobs if states[job] == 'done']
+    not_run = [dict(method=name, seed=seed, state=states[(name, seed)])
+               for name, seed in jobs if states[(name, seed)] != 'done']
+    for job in not_run:
+        print(f'{job["method"]} seed {job["seed"]}: not done ({job["state"]}), left out '
+              '(--done-only)', flush=True)
+    return done, not_run
+
+
 def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) -> dict:
     """Train (or reuse) one method with one seed; its record for ``results.json``."""
     work_dir = osp.join(args.out, 'runs', name, f'seed{seed}')
@@ -855,6 +875,8 @@ def main(argv=None):
         print('dry run, nothing trained: ' + ', '.join(f'{counts[k]} {k}' for k in (
             'done', 'resume', 'new', 'redo') if counts[k]))
         return
+    if args.done_only and dry_run(args, data_root)[0][2] != 'done':
+        sys.exit('benchmark --done-only: the teacher is not trained yet; nothing to report')
     print(f'data: {args.num_train} train / {args.num_val} held-out images of '
           f'{args.img_size} px -> {data_root}', flush=True)
     # another benchmark process on the same --out may be writing the same data
@@ -872,6 +894,10 @@ def main(argv=None):
         teacher = train_teacher(args, data_root)
 
     jobs = plan_jobs(args.methods, args.seeds, task_methods(args.task), args.ablation_seeds)
+    not_run = []
+    if args.done_only:
+        jobs, not_run = done_jobs(args, data_root, jobs)
+        args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
     runs, failed, spent, left = [], [], {}, list(jobs)
     claimed = claim_in_turn(
         jobs, lambda job: RunLock(osp.join(args.out, 'runs', job[0], f'seed{job[1]}.lock')),
@@ -910,7 +936,7 @@ def main(argv=None):
         methods={n: {k: task_methods(args.task)[n].get(k)
                      for k in ('config', 'base', 'about', 'overrides', 'ablation')}
                  for n in args.methods},
-        teacher=teacher, runs=runs, failed=failed,
+        teacher=teacher, runs=runs, failed=failed, not_run=not_run,
         total_wall_s=time.time() - t0)
     write_outputs(args, results)
     print(f'benchmark finished in {_fmt_s(time.time() - t0)}', flush=True)
