@@ -905,7 +905,8 @@ def main(argv=None):
                                   'training it; waiting for its result', flush=True))
     for k, ((name, seed), _) in enumerate(claimed, 1):
         start = time.time()
-        print(f'[{k}/{len(jobs)}] {name} seed {seed}: training...', flush=True)
+        print(f'[{k}/{len(jobs)}] {name} seed {seed}: '
+              f'{"reading its result" if args.done_only else "training"}...', flush=True)
         record = run_method(args, name, seed, data_root, teacher['checkpoint'])
         took = time.time() - start
         if record.get('failed'):
