@@ -7,7 +7,13 @@ model = dict(
     search_end=None,
     distiller=dict(
         type='SoKDDistiller',
-        dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax'),
+        # init_magnitude 0.1, not DAFA's 0.5: on this data (128 px, FPN P3-P5) the ops at
+        # 0.5 move the CWD targets up to 3.7x as far as the student is from the teacher
+        # and the policy cannot turn them down in a short schedule; tuned on the training
+        # split and on a second draw of the data (data seed 1), never on the benchmark's
+        # held-out split: docs/dafa_target_shift.md, README "Results"
+        dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax',
+                  init_magnitude=0.1),
         dam=dict(type='DAM', in_channels=128, feat_channels=64, topk=8,
                  supervision='gt')))
 optim_wrapper = dict(
