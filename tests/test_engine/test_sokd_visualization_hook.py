@@ -39,6 +39,10 @@ def trained(tiny_data, tmp_path_factory):
     cfg.train_cfg.val_interval = 100
     cfg.model.search_begin = 100
     cfg.default_hooks.checkpoint.save_optimizer = False  # the tools read the weights only
+    # MMDetection's runtime names its visualiser 'visualizer', and MMEngine hands back the
+    # instance of that name an earlier Runner of this process made (writing to that run's
+    # folder): a name of this run's own
+    cfg.visualizer.name = f'visualizer_{osp.basename(work_dir)}'
     cfg.custom_hooks = [dict(type='mmrazor.SoKDVisualizationHook', interval=2, num_images=1,
                              levels=(0, ))]
     runner = Runner.from_cfg(cfg)
