@@ -697,14 +697,15 @@ def dry_run(args, data_root: str) -> list:
     return rows
 
 
-def done_jobs(args, data_root: str, jobs: list) -> tuple:
-    """``jobs`` split into those already done and the rest (``--done-only``).
+def done_jobs(rows: list, jobs: list) -> tuple:
+    """``jobs`` split into those already done and the rest (``--done-only``), by the
+    states of :func:`dry_run`'s ``rows``.
 
     Returns:
         tuple[list, list]: the done ``(name, seed)`` jobs; the others as ``{'method',
         'seed', 'state'}`` (state as in :func:`run_state`), each also printed.
     """
-    states = {(name, seed): state for name, seed, state, _ in dry_run(args, data_root)[1:]}
+    states = {(name, seed): state for name, seed, state, _ in rows[1:]}
     done = [job for job in jobs if states[job] == 'done']
     not_run = [dict(method=name, seed=seed, state=states[(name, seed)])
                for name, seed in jobs if states[(name, seed)] != 'done']
@@ -875,7 +876,8 @@ def main(argv=None):
         print('dry run, nothing trained: ' + ', '.join(f'{counts[k]} {k}' for k in (
             'done', 'resume', 'new', 'redo') if counts[k]))
         return
-    if args.done_only and dry_run(args, data_root)[0][2] != 'done':
+    planned = dry_run(args, data_root) if args.done_only else None
+    if args.done_only and planned[0][2] != 'done':
         sys.exit('benchmark --done-only: the teacher is not trained yet; nothing to report')
     print(f'data: {args.num_train} train / {args.num_val} held-out images of '
           f'{args.img_size} px -> {data_root}', flush=True)
@@ -896,7 +898,7 @@ def main(argv=None):
     jobs = plan_jobs(args.methods, args.seeds, task_methods(args.task), args.ablation_seeds)
     not_run = []
     if args.done_only:
-        jobs, not_run = done_jobs(args, data_root, jobs)
+        jobs, not_run = done_jobs(planned, jobs)
         args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
     runs, failed, spent, left = [], [], {}, list(jobs)
     claimed = claim_in_turn(

@@ -73,7 +73,7 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
         'dry run, nothing trained: 1 done, 1 resume, 2 new, 1 redo'
     # --done-only keeps the finished run and names the others with their state
     jobs = benchmark.plan_jobs(args.methods, args.seeds, benchmark.METHODS, 1)
-    done, not_run = benchmark.done_jobs(args, data_root, jobs)
+    done, not_run = benchmark.done_jobs(benchmark.dry_run(args, data_root), jobs)
     assert done == [('student', 0)]
     assert [(r['method'], r['seed'], r['state']) for r in not_run] == [
         ('cwd', 0, 'resume at 250'), ('student', 1, 'redo'), ('cwd', 1, 'new')]
