@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 from importlib import metadata
+from typing import Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CFG = 'configs/quickstart/retinanet_r34_shapes_teacher.py'
@@ -251,9 +252,10 @@ def parse_args(argv=None):
                         help='train nothing: write the page from the runs already done '
                         '(e.g. while other benchmark processes still train the rest)')
     parser.add_argument('--dry-run', action='store_true',
-                        help='say, run by run, what the command would reuse (done), resume '
-                        '(resume at N) or train (new; redo: a run of another config is '
-                        'replaced), and exit; nothing is trained or written')
+                        help='say, run by run, what the command would reuse (done), wait '
+                        'for (running: another process holds it), resume (resume at N) or '
+                        'train (new; redo: a run of another config is replaced), and exit; '
+                        'nothing is trained or written')
     args = parser.parse_args(argv)
     cls = args.task == 'classification'
     defaults = (CLS_QUICK if args.quick else CLS_FULL) if cls else (QUICK if args.quick else FULL)
@@ -593,10 +595,19 @@ def plan_teacher(args, data_root: str, probe: str) -> dict:
                 checkpoint=osp.join(work_dir, f'iter_{n}.pth'))
 
 
-def run_state(work_dir: str, key: str, done: bool) -> str:
-    """What running a planned run would do: ``done``, ``resume at N``, ``new``, ``redo``."""
+def run_lock(out: str, name: str, seed: Optional[int]) -> str:
+    """The lock file of the teacher (``seed`` None) or of one method's run with one seed."""
+    return osp.join(out, 'locks', 'teacher.lock') if seed is None else \
+        osp.join(out, 'runs', name, f'seed{seed}.lock')
+
+
+def run_state(work_dir: str, key: str, done: bool, running: bool = False) -> str:
+    """What running a planned run would do: ``done``, ``running`` (another process holds
+    its lock: this one would wait for its result), ``resume at N``, ``new``, ``redo``."""
     if done:
         return 'done'
+    if running:
+        return 'running'
     key_file, last = osp.join(work_dir, 'run_key.txt'), osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(key_file) and osp.isfile(last):
         with open(key_file) as f:
@@ -681,18 +692,23 @@ def dry_run(args, data_root: str) -> list:
         list: ``(name, seed, state, work_dir)`` for the teacher (seed None) and each job in
         running order; ``state`` as in :func:`run_state`.
     """
+    from sokd_mmdet.benchmark.locks import locked_elsewhere
     with tempfile.TemporaryDirectory() as tmp:
         teacher = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'))
         done = osp.isfile(teacher['checkpoint']) and osp.isfile(
             osp.join(teacher['work_dir'], 'metrics.json'))
-        rows = [('teacher', None, run_state(teacher['work_dir'], teacher['key'], done),
+        running = locked_elsewhere(run_lock(args.out, 'teacher', None))
+        rows = [('teacher', None,
+                 run_state(teacher['work_dir'], teacher['key'], done, running),
                  teacher['work_dir'])]
         for name, seed in plan_jobs(args.methods, args.seeds, task_methods(args.task),
                                     args.ablation_seeds):
             plan = plan_run(args, name, seed, data_root, teacher['checkpoint'],
                             osp.join(tmp, f'{name}-seed{seed}.py'))
             done = _recorded(osp.join(plan['work_dir'], 'metrics.json'), plan['key'])
-            rows.append((name, seed, run_state(plan['work_dir'], plan['key'], done is not None),
+            running = locked_elsewhere(run_lock(args.out, name, seed))
+            rows.append((name, seed,
+                         run_state(plan['work_dir'], plan['key'], done is not None, running),
                          plan['work_dir']))
     return rows
 
@@ -874,7 +890,7 @@ def main(argv=None):
             print(f'{label:<36} {state:<14} {work_dir}')
         counts = collections.Counter(state.split(' ')[0] for _, _, state, _ in rows)
         print('dry run, nothing trained: ' + ', '.join(f'{counts[k]} {k}' for k in (
-            'done', 'resume', 'new', 'redo') if counts[k]))
+            'done', 'running', 'resume', 'new', 'redo') if counts[k]))
         return
     planned = dry_run(args, data_root) if args.done_only else None
     if args.done_only and planned[0][2] != 'done':
@@ -892,7 +908,7 @@ def main(argv=None):
                                        num_val=args.num_val,
                                        img_size=(args.img_size, args.img_size),
                                        seed=args.data_seed, progress=False)
-    with held(RunLock(osp.join(args.out, 'locks', 'teacher.lock')), 'teacher'):
+    with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher'):
         teacher = train_teacher(args, data_root)
 
     jobs = plan_jobs(args.methods, args.seeds, task_methods(args.task), args.ablation_seeds)
@@ -902,7 +918,7 @@ def main(argv=None):
         args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
     runs, failed, spent, left = [], [], {}, list(jobs)
     claimed = claim_in_turn(
-        jobs, lambda job: RunLock(osp.join(args.out, 'runs', job[0], f'seed{job[1]}.lock')),
+        jobs, lambda job: RunLock(run_lock(args.out, *job)),
         on_wait=lambda job: print(f'{job[0]} seed {job[1]}: another benchmark process is '
                                   'training it; waiting for its result', flush=True))
     for k, ((name, seed), _) in enumerate(claimed, 1):

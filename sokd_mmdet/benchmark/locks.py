@@ -62,6 +62,23 @@ class RunLock:
         self.release()
 
 
+def locked_elsewhere(path: str) -> bool:
+    """Whether another open file (another process, or another :class:`RunLock`) holds the
+    lock at ``path`` now. Creates nothing: a lock file that does not exist is free.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the lock if it was taken
+    return False
+
+
 @contextlib.contextmanager
 def held(lock: RunLock, what: str):
     """Hold ``lock`` for the block; say so when another process has it and this one waits."""

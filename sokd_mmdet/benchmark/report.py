@@ -21,7 +21,8 @@ The results dict (``schema`` 1)::
                'cost': {'iter_time_s': float, 'run_s': float, 'wall_s': float,
                         'peak_rss_mib': float, 'load5': float | None},
                'policy_history': [DAFAPolicyLoggerHook records] | None}, ...],
-     'failed': [{'method': str, 'seed': int, 'log': str}, ...]}
+     'failed': [{'method': str, 'seed': int, 'log': str}, ...],
+     'not_run': [{'method': str, 'seed': int, 'state': str}, ...]}  # --done-only
 
 COCO metrics are fractions in [0, 1] (None where COCO reports -1: no object of that size);
 the page shows them in percent.
@@ -120,7 +121,8 @@ def summarise(results: dict) -> dict:
         the larger seed std, ``within_std``, ``outcome``, ``beats``), ``teacher``,
         ``load`` (range of the runs' 5-minute load averages: ``min``, ``max``, ``n``,
         ``unknown`` (runs without one); None if no run recorded it),
-        ``settings``, ``machine``, ``command`` and ``failed``.
+        ``settings``, ``machine``, ``command``, ``failed`` and ``not_run`` (the planned
+        runs a ``--done-only`` page left out: ``method``, ``seed``, ``state``).
     """
     methods, by_name = [], {}
     for name, spec in results['methods'].items():
@@ -151,6 +153,7 @@ def summarise(results: dict) -> dict:
                 load=load_range(results['runs']),
                 settings=results.get('settings', {}), machine=results.get('machine', {}),
                 command=results.get('command', ''), failed=results.get('failed', []),
+                not_run=results.get('not_run', []),
                 student_ap=(by_name['student']['metrics']['AP']['mean']
                             if 'student' in by_name else None))
 
@@ -369,6 +372,13 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
         out += ['## Failed runs', '']
         out += [f"- {f['method']} seed {f['seed']}: see `{f['log']}`"
                 for f in summary['failed']]
+        out.append('')
+
+    if summary['not_run']:
+        out += ['## Planned runs not on this page', '',
+                'The command planned these runs, but they had not finished when the page was '
+                'written (`--done-only` reports finished runs only); their state then:', '']
+        out += [f"- {r['method']} seed {r['seed']}: {r['state']}" for r in summary['not_run']]
         out.append('')
 
     out += ['## Machine and command', '',

@@ -6,7 +6,7 @@ import textwrap
 import threading
 
 from sokd_mmdet.benchmark import locks
-from sokd_mmdet.benchmark.locks import RunLock, claim_in_turn, held
+from sokd_mmdet.benchmark.locks import RunLock, claim_in_turn, held, locked_elsewhere
 
 # another process: take the lock, say so, hold it until a line arrives on stdin (the module
 # is loaded from its file: importing the package would load torch, seconds per process)
@@ -52,6 +52,24 @@ def test_a_lock_excludes_other_processes_and_dies_with_its_holder(tmp_path):
     lock.release()
     assert _free_elsewhere(path)
     assert path.exists()  # never deleted: every process locks the same file
+
+
+def test_locked_elsewhere_sees_other_holders_and_creates_nothing(tmp_path):
+    path = tmp_path / 'runs' / 'cwd' / 'seed0.lock'
+    assert not locked_elsewhere(str(path))
+    assert not path.parent.exists()  # a free, absent lock stays absent
+    holder = _hold(path)
+    assert locked_elsewhere(str(path))
+    assert locked_elsewhere(str(path))  # looking does not take it
+    holder.stdin.write('\n')
+    holder.stdin.flush()
+    holder.wait()
+    assert not locked_elsewhere(str(path))
+    lock = RunLock(str(path))  # held by this process through another open file: busy too
+    lock.acquire()
+    assert locked_elsewhere(str(path))
+    lock.release()
+    assert _free_elsewhere(path)  # the look left no lock behind
 
 
 def test_free_jobs_go_first_and_held_ones_are_waited_for(tmp_path):

@@ -167,6 +167,24 @@ def test_write_report_and_missing_runs(tmp_path):
     assert (tmp_path / 'docs' / 'images' / 'benchmark_map_curve.png').is_file()
     assert (tmp_path / 'docs' / 'images' / 'benchmark_policy.png').is_file()
     assert not math.isnan(_method(summary, 'sokd_cwd')['metrics']['AP']['mean'])
+    assert 'Planned runs not on this page' not in text
+
+
+def test_page_lists_the_runs_a_done_only_page_left_out():
+    results = synthetic()
+    results['runs'] = [r for r in results['runs']
+                       if (r['method'], r['seed']) != ('sokd_cwd', 2)]
+    results['not_run'] = [dict(method='sokd_cwd', seed=2, state='running'),
+                          dict(method='cwd', seed=3, state='resume at 250')]
+    summary = summarise(results)
+    assert _method(summary, 'sokd_cwd')['seeds'] == [0, 1]
+    text = render_markdown(summary)
+    section = text.split('## Planned runs not on this page')[1].split('## ')[0]
+    assert section.strip().splitlines()[-2:] == [
+        '- sokd_cwd seed 2: running', '- cwd seed 3: resume at 250']
+    # an older results.json without the key: no section
+    del results['not_run']
+    assert 'Planned runs' not in render_markdown(summarise(results))
 
 
 def test_page_warns_when_nothing_was_learned():

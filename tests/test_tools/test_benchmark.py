@@ -34,6 +34,9 @@ def test_run_state_reads_what_a_run_left_behind(tmp_path):
     (tmp_path / 'run' / 'last_checkpoint').write_text(str(tmp_path / 'run' / 'iter_750.pth'))
     assert benchmark.run_state(work_dir, 'k', done=False) == 'resume at 750'
     assert benchmark.run_state(work_dir, 'other', done=False) == 'redo'
+    # another process holds the run: this one would wait for it, whatever it left so far
+    assert benchmark.run_state(work_dir, 'k', done=False, running=True) == 'running'
+    assert benchmark.run_state(work_dir, 'k', done=True, running=True) == 'done'
 
 
 def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
@@ -81,6 +84,15 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     with pytest.raises(SystemExit, match='the teacher is not trained yet'):
         benchmark.main(argv + ['--done-only'])
     assert not (out / 'data').exists()  # refused before anything was written
+    # a run another process is training (its lock held) is 'running', not 'redo' or 'new'
+    from sokd_mmdet.benchmark.locks import RunLock
+    with RunLock(benchmark.run_lock(str(out), 'cwd', 1)), \
+            RunLock(benchmark.run_lock(str(out), 'teacher', None)):
+        assert [st for _, _, st, _ in benchmark.dry_run(args, data_root)] == [
+            'running', 'done', 'resume at 250', 'redo', 'running']
+        benchmark.main(argv + ['--dry-run'])
+        assert capsys.readouterr().out.splitlines()[-1] == \
+            'dry run, nothing trained: 1 done, 2 running, 1 resume, 1 redo'
     # another student length is another run
     args.iters = 50
     assert benchmark.dry_run(args, data_root)[1][2] == 'redo'
