@@ -57,6 +57,14 @@ def test_train_step_updates_student_and_policy_not_teacher(name, tiny_data, tmp_
     assert sorted(sokd_terms) == [f'distill.{k}_masked'
                                   for k in sorted(model.distiller.loss_forward_mappings)]
     assert len(sokd_terms) == 3
+    # the DAM mask's coverage of each level, logged, never summed into the loss
+    areas = {k: float(v) for k, v in log.items() if k.startswith('dam/mask_area/')}
+    assert sorted(areas) == [f'dam/mask_area/{k[len("loss_"):]}'
+                             for k in sorted(model.distiller.loss_forward_mappings)]
+    assert all(0.0 <= a <= 1.0 for a in areas.values())
+    terms = [v for k, v in log.items()
+             if k.startswith(('student.', 'distill.')) and 'loss' in k]  # not 'student.acc'
+    torch.testing.assert_close(torch.as_tensor(log['loss']), sum(terms))
     assert all(torch.isfinite(log[k]) for k in log if k.startswith(('student.', 'distill.')))
 
 

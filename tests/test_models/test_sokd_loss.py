@@ -50,6 +50,7 @@ def test_wrapper_without_dam_is_the_base_loss():
                                                loss_weight=10)))
     out = wrapped(s, t)
     assert set(out) == {'loss'}
+    assert wrapped.last_mask_area is None  # no DAM, no mask
     torch.testing.assert_close(out['loss'], ChannelWiseDivergence(tau=1, loss_weight=10)(s, t))
     torch.testing.assert_close(wrapped.base_forward(s, t), out['loss'])
 
@@ -71,6 +72,8 @@ def test_wrapper_with_dam_terms(supervision):
     out_s, out_t = dam(s), dam(t)
     torch.testing.assert_close(out['align'], 0.5 * dam.loss_align(out_s, out_t))
     mask = dam.masks(out_s, out_t)
+    assert 0 < mask.sum() < mask.numel()
+    torch.testing.assert_close(wrapped.last_mask_area, mask.mean())  # logged by the algorithm
     torch.testing.assert_close(
         out['masked'],
         2.0 * masked_distill_loss(L2Loss(normalize=False, div_element=True), s, t, mask))

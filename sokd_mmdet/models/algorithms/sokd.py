@@ -199,6 +199,7 @@ class SoKD(SingleTeacherDistill):
         with student_ow.optim_context(self):
             losses = self.loss(inputs, samples)
         loss, log_vars = self.parse_losses(losses)
+        log_vars.update(self.distiller.mask_areas())  # before the search recomputes them
         held_out = self._held_out
         if self.outer_batch == 'previous':
             self._held_out = (inputs, samples, self._teacher_records())

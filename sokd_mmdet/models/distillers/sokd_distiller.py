@@ -211,6 +211,14 @@ class SoKDDistiller(ConfigurableDistiller):
                 losses[name if key == 'loss' else f'{name}_{key}'] = value
         return losses
 
+    def mask_areas(self) -> Dict[str, Tensor]:
+        """``dam/mask_area/<loss name>``: the mean DAM mask of each SoKD loss's last inner
+        forward (the share of the map distilled; with ``weighted_mask``, the mean weight),
+        for the logs. Keys without 'loss' in them, so no optimiser ever sums them."""
+        return {f'dam/mask_area/{name}'.replace('loss_', ''): module.last_mask_area
+                for name, module in self.distill_losses.items()
+                if isinstance(module, SoKDLoss) and module.last_mask_area is not None}
+
     def compute_base_losses(self) -> Dict[str, Tensor]:
         """The outer objective's distillation terms: base losses on the original records."""
         losses = dict()

@@ -59,6 +59,8 @@ class SoKDLoss(nn.Module):
         self.gt_weight = gt_weight
         self.area_normalize = area_normalize
         self.gt_to_features = gt_to_features
+        # the share of the map the last forward's DAM mask covered (for the logs), or None
+        self.last_mask_area: Optional[Tensor] = None
 
     def base_forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
         """The wrapped loss on the whole maps (the outer objective's ``L_base``)."""
@@ -83,6 +85,7 @@ class SoKDLoss(nn.Module):
             dict[str, Tensor]: the weighted terms (keys as in the class docstring).
         """
         losses = dict()
+        self.last_mask_area = None
         if self.full_weight:
             losses['loss'] = self.full_weight * self.base_loss(preds_S, preds_T)
         if dam is None:
@@ -92,6 +95,7 @@ class SoKDLoss(nn.Module):
             losses['align'] = self.align_weight * dam.loss_align(out_s, out_t)
         if self.masked_weight:
             mask = dam.masks(out_s, out_t)
+            self.last_mask_area = mask.mean()
             losses['masked'] = self.masked_weight * masked_distill_loss(
                 self.base_loss, preds_S, preds_T, mask, self.area_normalize)
         if dam.supervision == 'gt' and gt_bboxes is not None and self.gt_weight:
