@@ -25,7 +25,7 @@ from mmengine.runner.utils import set_random_seed
 
 from sokd_mmdet.apis import ConfigError
 from sokd_mmdet.models.dafa.target_shift import op_target_shift
-from sokd_mmdet.visualization.sokd_inspector import inspect_batch, level_mappings
+from sokd_mmdet.visualization.sokd_inspector import base_losses, inspect_batch, level_mappings
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # also when loaded from elsewhere
 from visualize_sokd import SPLITS, batches, build_model, prepare  # noqa: E402
@@ -63,17 +63,6 @@ def collect_features(model, loader, levels, num_images):
         if done >= num_images:
             break
     return {lv: (torch.stack(s), torch.stack(t)) for lv, (s, t) in feats.items()}
-
-
-def base_losses(distiller, levels):
-    """The loss each level is distilled with, unwrapped from SoKD's loss."""
-    by_level = {}
-    for name, mapping in distiller.loss_forward_mappings.items():
-        level = next(iter(mapping.values())).get('data_idx', 0)
-        if level in levels and level not in by_level:
-            loss = distiller.distill_losses[name]
-            by_level[level] = getattr(loss, 'base_loss', loss)
-    return by_level
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..models.dam.regions import region_masks
 from ..models.distillers import SoKDDistiller
@@ -50,6 +50,18 @@ def level_mappings(distiller) -> Dict[int, Tuple[dict, dict]]:
             level = 0
         levels.setdefault(int(level), (student[0], teacher[0]))
     return levels
+
+
+def base_losses(distiller, levels: Sequence[int]) -> Dict[int, nn.Module]:
+    """The loss each distilled level is trained with, unwrapped from SoKD's loss (its
+    ``base_loss``); the first loss of a level wins, as in :func:`level_mappings`."""
+    by_level = {}
+    for name, mapping in distiller.loss_forward_mappings.items():
+        level = next(iter(mapping.values())).get('data_idx', 0)
+        if level in levels and level not in by_level:
+            loss = distiller.distill_losses[name]
+            by_level[level] = getattr(loss, 'base_loss', loss)
+    return by_level
 
 
 def denormalize_images(model, inputs: Tensor) -> np.ndarray:

@@ -164,3 +164,45 @@ def test_target_shift_tool_errors(trained, tiny_data, tmp_path):
         tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'), ckpt, *opts])
     with pytest.raises(SystemExit, match=r'--levels \[4\]: the model distils levels'):
         tool.main([config_path(SOKD_RETINA), ckpt, '--levels', '4', *opts])
+
+
+def test_dam_coverage_tool_measures_the_mask_and_every_student(trained, tiny_data, tmp_path,
+                                                                capsys):
+    work_dir, _ = trained
+    tool, ckpt = _tool('dam_coverage'), osp.join(work_dir, 'iter_2.pth')
+    opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
+    args = [config_path(SOKD_RETINA), ckpt, '--images', '2', '--levels', '0', '2',
+            '--device', 'cpu', '--student-from', f'same={ckpt}', '--cfg-options', *opts]
+    table = tool.main(args)
+    assert set(table) == {0, 2}
+    for row in table.values():
+        assert 0.0 <= row['area'] <= 1.0
+        assert row['recall'] is None or 0.0 <= row['recall'] <= 1.0
+        assert 0.0 <= row['mass_out'] <= 1.0  # CWD has a temperature: measured
+        mine, same = row['checkpoint'], row['same']
+        assert mine == same  # the same student read from the same checkpoint
+        assert mine['full'] > 0 and mine['masked'] >= 0 and mine['outside'] >= 0
+    printed = capsys.readouterr().out
+    assert '2 train images' in printed and 'T mass out' in printed
+    assert tool.main(args) == table  # seeded: the same images
+
+
+def test_dam_coverage_tool_errors(trained, tiny_data, teacher_ckpt, tmp_path):
+    work_dir, _ = trained
+    tool, ckpt = _tool('dam_coverage'), osp.join(work_dir, 'iter_2.pth')
+    opts = ['--cfg-options', *as_cli(tiny_options(tiny_data, str(tmp_path)))]
+    cfg = config_path(SOKD_RETINA)
+    with pytest.raises(SystemExit, match='expected NAME=CHECKPOINT'):
+        tool.main([cfg, ckpt, '--student-from', ckpt, *opts])
+    with pytest.raises(SystemExit, match="the name 'checkpoint' is taken"):
+        tool.main([cfg, ckpt, '--student-from', f'checkpoint={ckpt}', *opts])
+    with pytest.raises(SystemExit, match='cwd: checkpoint .*none.pth does not exist'):
+        tool.main([cfg, ckpt, '--student-from', f'cwd={tmp_path}/none.pth', *opts])
+    with pytest.raises(SystemExit, match='holds no distilled student'):
+        tool.main([cfg, ckpt, '--student-from', f'plain={teacher_ckpt}', *opts])
+    with pytest.raises(SystemExit, match='has no DAM'):
+        tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'), ckpt, *opts])
+    with pytest.raises(SystemExit, match=r'--levels \[4\]: the model distils levels'):
+        tool.main([cfg, ckpt, '--levels', '4', *opts])
+    with pytest.raises(SystemExit, match='--images must be >= 1'):
+        tool.main([cfg, ckpt, '--images', '0', *opts])
