@@ -116,6 +116,9 @@ ABLATION_EFFECT = {
     'sokd_cwd_dam_mutual': lambda m, c: m.distiller.dam.supervision == 'mutual',
     'sokd_cwd_dam_gt_heads': lambda m, c: all(
         not loss.gt_to_features for loss in m.distiller.distill_losses.values()),
+    'sokd_cwd_keep_base': lambda m, c: all(
+        loss.full_weight == 1.0 and loss.masked_weight == 1.0 and m.distiller.dam is not None
+        for loss in m.distiller.distill_losses.values()),
     'sokd_cwd_policy_lr3e-4': lambda m, c: c.optim_wrapper.policy.optimizer.lr == 3e-4,
     'sokd_cwd_interval5': lambda m, c: m.search_interval == 5,
     'atf_cwd_frozen_teacher': lambda m, c: m.teacher_end == 0,
