@@ -9,6 +9,8 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 from torch import Tensor
 
+from ..losses.masked import masked_distill_loss
+
 
 def gt_centre_recall(mask: Tensor, boxes: Tensor, stride: Tuple[float, float]) -> Optional[float]:
     """Share of the ground-truth boxes whose centre cell the mask covers.
@@ -68,7 +70,8 @@ def region_losses(loss_fn: Callable[[Tensor, Tensor], Tensor], preds_S: Tensor,
         SoKD's ``L_DA`` trains on, without area normalisation); ``outside`` =
         ``L((1 - M) S, (1 - M) T)``.
     """
-    mask = mask.to(preds_S.dtype)
     return dict(full=loss_fn(preds_S, preds_T),
-                masked=loss_fn(preds_S * mask, preds_T * mask),
-                outside=loss_fn(preds_S * (1 - mask), preds_T * (1 - mask)))
+                masked=masked_distill_loss(loss_fn, preds_S, preds_T, mask,
+                                           area_normalize=False),
+                outside=masked_distill_loss(loss_fn, preds_S, preds_T, 1 - mask,
+                                            area_normalize=False))
