@@ -85,3 +85,24 @@ def teacher_ckpt(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('teacher') / 'teacher.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path
+
+
+@pytest.fixture(scope='module')
+def one_thread():
+    """Tiny tensors: intra-op threads only add synchronisation, which on a shared 2-core
+    machine costs ten times the work itself. Use with ``pytestmark =
+    pytest.mark.usefixtures('one_thread')``; restored after the module."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def shrink_retinanet(detector: dict, width: int = 8) -> None:
+    """Shrink a quickstart RetinaNet config in place: ResNet-18 of base width ``width``
+    (stages of 1/2/4/8x), FPN and head of ``2 * width`` channels, one conv per head branch."""
+    detector['backbone'].update(depth=18, base_channels=width)
+    detector['neck']['in_channels'] = [2 * width, 4 * width, 8 * width]
+    detector['neck']['out_channels'] = 2 * width
+    detector['bbox_head'].update(in_channels=2 * width, feat_channels=2 * width,
+                                 stacked_convs=1)

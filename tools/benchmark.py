@@ -139,6 +139,11 @@ METHODS = {
         config='configs/quickstart/atf_retinanet_r34_r18_shapes.py', base='cwd',
         about='ablation: the ATF losses with no teacher updates (teacher_end=0)',
         overrides='model = dict(teacher_end=0)\n'),
+    'atf_sokd_cwd': dict(
+        ablation=True,
+        config='configs/quickstart/atf_sokd_cwd_retinanet_r34_r18_shapes.py', base='cwd',
+        about="ATF + SoKD over CWD: SoKD's refined FPN knowledge (DAFA + DAM) from a teacher "
+              'whose head ATF fine-tunes towards the student (backbone and neck frozen)'),
     'sokd_cwd_policy_lr3e-4': dict(
         ablation=True,
         config=SOKD_CWD, base='cwd',

@@ -1,6 +1,6 @@
 """Registered models: SoKD (DAFA, DAM, loss wrapper, distiller, algorithm), TST and ATF."""
 from .algorithms import SoKD
-from .atf import ATF, AlphaDivergenceLoss
+from .atf import ATF, ATFSoKD, AlphaDivergenceLoss
 from .dafa import DAFA
 from .dam import DAM
 from .distillers import SoKDDistiller
@@ -8,6 +8,6 @@ from .losses import SoKDLoss
 from .tst import TST, TSTAugmenter, TSTSoKD
 
 __all__ = [
-    'DAFA', 'DAM', 'SoKD', 'SoKDDistiller', 'SoKDLoss', 'ATF', 'AlphaDivergenceLoss', 'TST',
-    'TSTAugmenter', 'TSTSoKD'
+    'DAFA', 'DAM', 'SoKD', 'SoKDDistiller', 'SoKDLoss', 'ATF', 'ATFSoKD', 'AlphaDivergenceLoss',
+    'TST', 'TSTAugmenter', 'TSTSoKD'
 ]

@@ -107,6 +107,10 @@ def test_task_picks_its_methods_and_defaults(capsys):
     assert 'not a classification method' in capsys.readouterr().err
 
 
+# rows that combine two methods run on the ablation seeds as well
+COMBINATIONS = ('tst_sokd_cwd', 'atf_sokd_cwd')
+
+
 def test_ablations_run_after_the_main_rows_on_fewer_seeds(capsys):
     table = dict(a=dict(), b=dict(ablation=True), c=dict())
     jobs = benchmark.plan_jobs(['a', 'b', 'c'], [0, 1, 2], table, ablation_seeds=1)
@@ -116,8 +120,8 @@ def test_ablations_run_after_the_main_rows_on_fewer_seeds(capsys):
     # every ablation of both tasks is marked, and only those
     for table in (benchmark.METHODS, benchmark.CLS_METHODS):
         for name, spec in table.items():
-            assert bool(spec.get('ablation')) == (
-                spec['about'].startswith('ablation') or name == 'tst_sokd_cwd'), name
+            assert bool(spec.get('ablation')) == (spec['about'].startswith('ablation')
+                                                  or name in COMBINATIONS), name
     with pytest.raises(SystemExit):
         benchmark.parse_args(['--ablation-seeds', '0'])
     assert '--ablation-seeds must be positive' in capsys.readouterr().err

@@ -16,7 +16,8 @@ CONFIGS = sorted(
     if '_base_' not in p)
 COCO = [c for c in CONFIGS if c.endswith('_coco.py')]
 # the algorithm a COCO config builds, by its name's prefix (first match)
-ALGORITHMS = (('tst_sokd_', 'TSTSoKD'), ('tst_', 'TST'), ('atf_', 'ATF'), ('sokd_', 'SoKD'))
+ALGORITHMS = (('tst_sokd_', 'TSTSoKD'), ('tst_', 'TST'), ('atf_sokd_', 'ATFSoKD'), ('atf_', 'ATF'),
+              ('sokd_', 'SoKD'))
 
 
 def test_there_are_configs_of_every_kind():
@@ -61,7 +62,7 @@ def test_coco_config_builds(name):
     assert student.backbone.depth == 50 and teacher.backbone.depth == 101
     assert type(student).__name__ == ('FasterRCNN' if 'faster' in name else 'RetinaNet')
     assert student.backbone.init_cfg['checkpoint'] == 'torchvision://resnet50'
-    if 'sokd_' in name:  # SoKD and TST+SoKD
+    if 'sokd_' in name:  # SoKD, TST + SoKD and ATF + SoKD
         assert model.distiller.dam is not None and model.distiller.dafa is not None
         assert cfg.model_wrapper_cfg.type == 'mmrazor.SoKDDistributedDataParallel'
         assert set(cfg.optim_wrapper) >= {'student', 'policy', 'constructor'}
@@ -71,6 +72,12 @@ def test_coco_config_builds(name):
         assert model.teacher_trainable and model.atf_losses
         assert cfg.model_wrapper_cfg.type == 'mmrazor.SoKDDistributedDataParallel'
         assert set(cfg.optim_wrapper) >= {'student', 'teacher', 'constructor'}
+    if algorithm == 'ATFSoKD':  # the head fine-tuned, the features SoKD refines fixed
+        assert model.atf_losses and model.distiller.unrefined_recorders == {'cls'}
+        assert {n.split('.')[0] for n, p in model.teacher.named_parameters()
+                if p.requires_grad} == {'bbox_head'}
+        assert set(cfg.optim_wrapper) >= {'student', 'policy', 'teacher', 'constructor'}
+        assert set(cfg.param_scheduler) == {'student', 'policy', 'teacher'}
     del model
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
 

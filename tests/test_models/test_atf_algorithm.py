@@ -10,30 +10,14 @@ from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from conftest import config_path, tiny_options
+from conftest import config_path, shrink_retinanet, tiny_options
 from sokd_mmdet.models.atf import anchor_class_logits, bernoulli_alpha_divergence
 
 ATF_CFG = 'quickstart/atf_retinanet_r34_r18_shapes.py'
 IMG = 64
 WIDTH = 8  # ResNet base channels: stages of 8/16/32/64, FPN and head of 16
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny tensors: intra-op threads only add synchronisation, which on a shared 2-core
-    machine costs ten times the work itself. Restored after the module."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def _tiny(detector):
-    """The quickstart RetinaNet at 1/8 of its width, ResNet-18, one conv per head branch."""
-    detector.backbone.update(depth=18, base_channels=WIDTH)
-    detector.neck.in_channels = [2 * WIDTH, 4 * WIDTH, 8 * WIDTH]
-    detector.neck.out_channels = 2 * WIDTH
-    detector.bbox_head.update(in_channels=2 * WIDTH, feat_channels=2 * WIDTH, stacked_convs=1)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _config(tiny_data, tmp_path, **model):
@@ -42,8 +26,8 @@ def _config(tiny_data, tmp_path, **model):
     cfg.merge_from_dict(tiny_options(tiny_data, str(tmp_path)))
     cfg.train_dataloader.dataset.pipeline[2].scale = (IMG, IMG)
     cfg.model.teacher_ckpt = None
-    _tiny(cfg.model.architecture)
-    _tiny(cfg.model.teacher)
+    shrink_retinanet(cfg.model.architecture, WIDTH)
+    shrink_retinanet(cfg.model.teacher, WIDTH)
     # the teacher learns at the student's rate here, so that one step is plainly visible
     cfg.optim_wrapper.teacher.optimizer.lr = 1e-3
     cfg.model.update(model)

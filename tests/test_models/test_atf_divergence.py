@@ -8,16 +8,7 @@ from sokd_mmdet.models.atf import (alpha_divergence, anchor_class_logits,
                                    standardize_logits)
 
 KINDS = [categorical_alpha_divergence, bernoulli_alpha_divergence]
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny tensors: intra-op threads only add synchronisation, which on a shared 2-core
-    machine costs ten times the work itself. Restored after the module."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _logits(seed=0, n=5, c=7, scale=3.0, dtype=torch.float64):

@@ -144,6 +144,11 @@ class SoKD(SingleTeacherDistill):
                 self.teacher.extract_feat(inputs)
             else:
                 self.teacher(inputs, data_samples, mode='loss')
+        self._new_knowledge(inputs, data_samples)
+
+    def _new_knowledge(self, inputs: Tensor, data_samples) -> None:
+        """After a teacher forward: forget the last draw's refined records, hand DAM the
+        batch's boxes."""
         self.distiller.reset_augmentation()
         gt = None
         if data_samples and all(hasattr(s, 'gt_instances') for s in data_samples):

@@ -1,9 +1,8 @@
 """ATF: adaptive teacher fine-tuning, offline distillation in which the teacher adapts too."""
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Tuple
 
 import torch
-from mmengine.dist import all_reduce_params, get_world_size
 from mmengine.optim import OptimWrapper
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
@@ -11,19 +10,11 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ..algorithms.optim_entries import optim_entry
-from .alpha_divergence_loss import AlphaDivergenceLoss
+from .teacher_fine_tuning import (TeacherFineTuningMixin, detached, scaled_losses,
+                                  update_params)
 
 _ENTRIES_HINT = ("student=dict(optimizer=...) and teacher=dict(optimizer=dict(type='SGD', "
                  "lr=1e-4, momentum=0.9))")
-
-
-def _detach(record):
-    """A recorded output without its graph (tensors, or tuples/lists of them)."""
-    if isinstance(record, Tensor):
-        return record.detach()
-    if isinstance(record, (tuple, list)):
-        return type(record)(_detach(r) for r in record)
-    return record
 
 
 @contextmanager
@@ -32,7 +23,7 @@ def detached_records(recorders):
     saved = {name: rec.data_buffer for name, rec in recorders.recorders.items()}
     # MMRazor's recorders have no public setter for their buffer
     for name, rec in recorders.recorders.items():
-        rec._data_buffer = [_detach(r) for r in saved[name]]
+        rec._data_buffer = [detached(r) for r in saved[name]]
     try:
         yield
     finally:
@@ -40,21 +31,8 @@ def detached_records(recorders):
             rec._data_buffer = saved[name]
 
 
-def _scaled(losses: Dict[str, object], weight: float) -> Dict[str, object]:
-    """``losses`` with every loss term (a key containing 'loss') multiplied by ``weight``."""
-    out = dict()
-    for key, value in losses.items():
-        if 'loss' not in key:
-            out[key] = value
-        elif isinstance(value, (list, tuple)):
-            out[key] = [weight * v for v in value]
-        else:
-            out[key] = weight * value
-    return out
-
-
 @MODELS.register_module()
-class ATF(SingleTeacherDistill):
+class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
     """Adaptive Teacher Fine-tuning: teacher and student adapt to each other during
     offline distillation.
 
@@ -110,60 +88,18 @@ class ATF(SingleTeacherDistill):
             ``teacher_ckpt``, ``teacher_norm_eval``, ...); ``teacher_trainable`` must be True.
     """
 
-    def __init__(self,
-                 distiller: dict,
-                 teacher_weight: float = 1.0,
-                 teacher_task_weight: float = 1.0,
-                 teacher_alpha: Optional[float] = None,
-                 teacher_interval: int = 1,
-                 teacher_begin: int = 0,
-                 teacher_end: Optional[int] = None,
-                 **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         if not kwargs.setdefault('teacher_trainable', True):
             raise ValueError('ATF fine-tunes the teacher: teacher_trainable must be True (for '
                              "a frozen teacher use type='SingleTeacherDistill' or "
                              "'FpnTeacherDistill')")
-        if teacher_interval < 1:
-            raise ValueError(f'teacher_interval must be >= 1, got {teacher_interval}')
-        if teacher_weight < 0 or teacher_task_weight < 0:
-            raise ValueError('teacher_weight and teacher_task_weight must be >= 0')
-        super().__init__(distiller=distiller, **kwargs)
+        super().__init__(**kwargs)
         if not any(p.requires_grad for p in self.teacher.parameters()):
             raise ValueError('ATF fine-tunes the teacher, but every teacher parameter has '
                              'requires_grad=False (frozen_stages, norm_cfg.requires_grad=False '
                              'or a frozen model): leave at least its head trainable')
-        self.teacher_weight = teacher_weight
-        self.teacher_task_weight = teacher_task_weight
-        self.teacher_alpha = teacher_alpha
-        self.teacher_interval = teacher_interval
-        self.teacher_begin = teacher_begin
-        self.teacher_end = teacher_end
-        self.atf_losses = self._find_atf_losses()
         # training steps taken; a buffer, so that a resumed run keeps the schedule
         self.register_buffer('train_iter', torch.zeros((), dtype=torch.long))
-
-    def _find_atf_losses(self) -> List[str]:
-        mappings = self.distiller.loss_forward_mappings
-        names = [n for n, m in self.distiller.distill_losses.items()
-                 if isinstance(m, AlphaDivergenceLoss) and n in mappings]
-        if not names:
-            raise ValueError('ATF needs at least one AlphaDivergenceLoss in '
-                             'distiller.distill_losses (with its loss_forward_mappings entry): '
-                             'it is what the teacher learns from the student')
-        for name in names:
-            mapping = mappings[name]
-            if set(mapping) != {'preds_S', 'preds_T'} or any(
-                    'connector' in rec for rec in mapping.values()):
-                raise ValueError(f'{name}: an AlphaDivergenceLoss of ATF reads preds_S and '
-                                 'preds_T straight from the recorders (no connector: teacher '
-                                 'and student logits have the same classes)')
-        return names
-
-    def teacher_update_at(self, it: int) -> bool:
-        """Whether training step ``it`` (0-based) updates the teacher."""
-        if it < self.teacher_begin or (self.teacher_end is not None and it >= self.teacher_end):
-            return False
-        return (it - self.teacher_begin) % self.teacher_interval == 0
 
     # ----------------------------------------------------------------- losses
     def loss(self, batch_inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
@@ -178,7 +114,8 @@ class ATF(SingleTeacherDistill):
                 nullcontext() if update_teacher else torch.no_grad():
             if update_teacher and self.teacher_task_weight > 0:
                 task = self.teacher(inputs, data_samples, mode='loss')
-                losses.update(add_prefix(_scaled(task, self.teacher_task_weight), 'teacher'))
+                losses.update(add_prefix(scaled_losses(task, self.teacher_task_weight),
+                                         'teacher'))
             else:  # the records are all the step needs: the head's forward, no loss
                 self.teacher(inputs, data_samples, mode='tensor')
         self.distiller.set_deliveries_override(True)
@@ -190,19 +127,7 @@ class ATF(SingleTeacherDistill):
             with detached_records(self.distiller.teacher_recorders):
                 losses.update(add_prefix(self.distiller.compute_distill_losses(), 'distill'))
         if update_teacher:
-            losses.update(add_prefix(self._teacher_divergences(), 'teacher.distill'))
-        return losses
-
-    def _teacher_divergences(self) -> Dict[str, Tensor]:
-        """``teacher_weight * D_alpha'(p_S || p_T)`` per ATF loss, the student detached."""
-        losses = dict()
-        for name in self.atf_losses:
-            mapping = self.distiller.loss_forward_mappings[name]
-            preds_S = self.distiller.get_record(**mapping['preds_S'])
-            preds_T = self.distiller.get_record(**mapping['preds_T'])
-            module = self.distiller.distill_losses[name]
-            losses[name] = self.teacher_weight * module.divergence(
-                preds_S.detach(), preds_T, self.teacher_alpha)
+            losses.update(add_prefix(self.teacher_divergences(), 'teacher.distill'))
         return losses
 
     # ------------------------------------------------------------- train step
@@ -221,34 +146,12 @@ class ATF(SingleTeacherDistill):
         teacher_terms = {k: v for k, v in losses.items() if k.startswith('teacher.')}
         student_loss, log_vars = self.parse_losses(
             {k: v for k, v in losses.items() if k not in teacher_terms})
-        self._update(student_ow, student_loss)
+        update_params(student_ow, student_loss)
         if teacher_terms:
-            teacher_loss, teacher_log = self.parse_losses(teacher_terms)
-            self._update(teacher_ow, teacher_loss)
-            teacher_log['teacher.loss'] = teacher_log.pop('loss')
-            log_vars.update(teacher_log)
+            log_vars.update(self.step_teacher(teacher_ow, teacher_terms))
         return log_vars
 
     def _split_optim_wrapper(self, optim_wrapper) -> Tuple[OptimWrapper, OptimWrapper]:
         teacher = optim_entry(optim_wrapper, 'teacher', 'ATF', _ENTRIES_HINT,
                               ' (it fine-tunes the teacher)')
         return optim_entry(optim_wrapper, 'student', 'ATF', _ENTRIES_HINT), teacher
-
-    @staticmethod
-    def _update(optim_wrapper: OptimWrapper, loss: Tensor) -> None:
-        """``OptimWrapper.update_params``, with gradients averaged across ranks."""
-        optim_wrapper.backward(optim_wrapper.scale_loss(loss))
-        if optim_wrapper.should_update():
-            _average_gradients(p for group in optim_wrapper.param_groups
-                               for p in group['params'])
-            optim_wrapper.step()
-            optim_wrapper.zero_grad()
-
-
-def _average_gradients(params: Iterable[Tensor]) -> None:
-    """Average ``.grad`` over all ranks (nothing in a single process)."""
-    if get_world_size() <= 1:
-        return
-    grads = [p.grad for p in params if p.grad is not None]
-    if grads:
-        all_reduce_params(grads, coalesce=True, op='mean')

@@ -36,7 +36,10 @@ class SoKDDistiller(ConfigurableDistiller):
     recomputed from a DAFA-refined feature map by the teacher's own remaining layers, e.g.
     ``refine_logits=dict(fc=dict(feature='bb', head=('neck', 'head.fc')))`` makes the
     logit-KD target ``head.fc(neck(DAFA(layer4)))``, so logit losses learn from refined
-    knowledge too and the policy gradient reaches DAFA through the teacher's head.
+    knowledge too and the policy gradient reaches DAFA through the teacher's head. A record
+    that has the shape of a feature map but is not one (a dense head's class-logit map,
+    (N, A*C, H, W)) is named in ``unrefined_recorders``: shearing or channel-shuffling
+    logits is no refinement, so DAFA leaves it as it is.
 
     Args:
         dafa (dict, optional): config of the :class:`DAFA` policy; None turns the
@@ -47,6 +50,9 @@ class SoKDDistiller(ConfigurableDistiller):
             recorder of the feature map>, head=<teacher module paths applied in order>,
             record_idx=0, data_idx=None)`` (which record of the feature recorder). The
             algorithm hands the teacher over with :meth:`bind_teacher`.
+        unrefined_recorders (Sequence[str]): teacher recorders whose records DAFA never
+            touches (e.g. ``('cls', )`` for ATF's logit divergence on a dense head).
+            Defaults to ().
         **kwargs: :class:`ConfigurableDistiller`'s arguments.
     """
 
@@ -54,11 +60,13 @@ class SoKDDistiller(ConfigurableDistiller):
                  dafa: Optional[dict] = None,
                  dam: Optional[dict] = None,
                  refine_logits: Optional[Dict[str, dict]] = None,
+                 unrefined_recorders: Sequence[str] = (),
                  **kwargs):
         super().__init__(**kwargs)
         self.dafa = MODELS.build(dafa) if dafa else None
         self.dam = MODELS.build(dam) if dam else None
         self.refine_logits = self._check_refine_logits(refine_logits or {})
+        self.unrefined_recorders = self._check_unrefined(unrefined_recorders)
         self._teacher_heads: Dict[str, nn.Module] = {}
         if self.dafa is not None:
             self._check_no_detached_targets()
@@ -88,6 +96,19 @@ class SoKDDistiller(ConfigurableDistiller):
                 spec['head'] = (spec['head'], )
             checked[name] = spec
         return checked
+
+    def _check_unrefined(self, names: Sequence[str]) -> frozenset:
+        if isinstance(names, str):
+            names = (names, )
+        recorders = self.teacher_recorders.recorders
+        for name in names:
+            if name not in recorders:
+                raise ValueError(f'unrefined_recorders: {name!r} is not a teacher recorder '
+                                 f'(teacher recorders: {sorted(recorders)})')
+            if name in self.refine_logits:
+                raise ValueError(f'{name!r} is both in refine_logits and in '
+                                 'unrefined_recorders: choose one')
+        return frozenset(names)
 
     def _check_no_detached_targets(self) -> None:
         """A loss that detaches its refined teacher input would hide it from the policy."""
@@ -153,7 +174,8 @@ class SoKDDistiller(ConfigurableDistiller):
         The augmented record is computed once per draw and shared by every loss that reads
         it, so all losses see the same refined knowledge.
         """
-        if from_student or not augment or self.dafa is None or not self.dafa.enabled:
+        if (from_student or not augment or self.dafa is None or not self.dafa.enabled
+                or recorder in self.unrefined_recorders):
             return super().get_record(recorder, from_student, record_idx, data_idx,
                                       connector, connector_idx)
         key = (recorder, record_idx, data_idx, connector, connector_idx)
