@@ -7,6 +7,7 @@ from mmrazor.models import ChannelWiseDivergence, L2Loss
 
 from sokd_mmdet.models.dam.coverage import (gt_centre_recall, region_losses,
                                             spatial_mass_outside)
+from sokd_mmdet.models.dam.targets import centernet_targets
 
 
 def test_gt_centre_recall_counts_the_centre_cells_under_the_mask():
@@ -16,9 +17,18 @@ def test_gt_centre_recall_counts_the_centre_cells_under_the_mask():
     boxes = torch.tensor([[16., 8., 24., 16.],    # centre (20, 12) px -> cell (1, 2): in
                           [40., 24., 48., 32.],   # centre (44, 28) -> cell (3, 5): in
                           [0., 0., 8., 8.],       # centre (4, 4) -> cell (0, 0): out
-                          [90., 90., 100., 100.]])  # beyond the map: clamped to (3, 5): in
+                          [90., 90., 100., 100.]])  # beyond the map: clipped to (3, 5): in
     assert gt_centre_recall(mask, boxes, (8.0, 8.0)) == 0.75
     assert gt_centre_recall(mask, boxes[2:3], (8.0, 8.0)) == 0.0
+    # a box half out of the image: the centre of its visible part, as in DAM's targets.
+    # (-20, 8, 20, 16) is seen as (0, 8, 20, 16): centre (10, 12) px -> cell (1, 1), where
+    # the unclipped centre (0, 12) would be cell (1, 0)
+    partly_out = torch.tensor([[-20., 8., 20., 16.]])
+    mask_11 = torch.zeros(4, 6)
+    mask_11[1, 1] = 1.0
+    assert gt_centre_recall(mask_11, partly_out, (8.0, 8.0)) == 1.0
+    heat = centernet_targets([partly_out], 8.0, (4, 6))['heatmap'][0, 0]
+    assert heat[1, 1] == 1.0  # the peak DAM is trained on is the cell counted
     assert gt_centre_recall(mask, torch.zeros(0, 4), (8.0, 8.0)) is None
 
 

@@ -15,6 +15,10 @@ from ..losses.masked import masked_distill_loss
 def gt_centre_recall(mask: Tensor, boxes: Tensor, stride: Tuple[float, float]) -> Optional[float]:
     """Share of the ground-truth boxes whose centre cell the mask covers.
 
+    The centre cell is the one DAM's ``gt`` targets put the heatmap peak on
+    (:func:`centernet_targets`): the box is clipped to the map first, so a box reaching out
+    of the image has the centre of its visible part.
+
     Args:
         mask (Tensor): (H, W) mask of one image and level, values in [0, 1]; a cell counts
             as covered when its value is > 0.
@@ -28,8 +32,10 @@ def gt_centre_recall(mask: Tensor, boxes: Tensor, stride: Tuple[float, float]) -
         return None
     h, w = mask.shape
     sy, sx = stride
-    cy = ((boxes[:, 1] + boxes[:, 3]) / (2 * sy)).long().clamp(0, h - 1)
-    cx = ((boxes[:, 0] + boxes[:, 2]) / (2 * sx)).long().clamp(0, w - 1)
+    cells = boxes.float() / boxes.new_tensor([sx, sy, sx, sy]).float()
+    cells = torch.minimum(cells.clamp_min(0), cells.new_tensor([w, h, w, h]))
+    cy = ((cells[:, 1] + cells[:, 3]) / 2).floor().long().clamp(max=h - 1)
+    cx = ((cells[:, 0] + cells[:, 2]) / 2).floor().long().clamp(max=w - 1)
     return float((mask[cy, cx] > 0).float().mean())
 
 
