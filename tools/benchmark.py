@@ -18,7 +18,12 @@
         [--seeds 0 1 2] [--ablation-seeds 1] [--iters 1000] [--teacher-iters 4000]
         [--eval-interval 200]
         [--num-train 400] [--num-val 100] [--img-size 128] [--report docs/benchmark.md]
-        [--drop-checkpoints] [--quick] [--report-only]
+        [--drop-checkpoints] [--quick | --large] [--models r34-r18|r101-r50]
+        [--report-only]
+
+``--large`` is the larger setting for a GPU machine (ResNet-101 -> ResNet-50, bigger
+images, a longer schedule; its own ``<out>-r101-r50`` folder and page); on a GPU the cost
+table gains each method's peak GPU memory.
 
 Every schedule is the config's own, stretched to the run length (warm-up and LR steps at
 the same fractions). Runs train one after another, so the cost columns compare methods on
@@ -51,6 +56,9 @@ from importlib import metadata
 from typing import Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the package of this checkout, also when not installed
+from sokd_mmdet.benchmark.model_size import (DEFAULT_SIZE, MODEL_SIZES,  # noqa: E402
+                                             size_options)
 TEACHER_CFG = 'configs/quickstart/retinanet_r34_shapes_teacher.py'
 SOKD_CWD = 'configs/quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 # the long-schedule policy optimiser (configs/_base_/sokd/policy_optim.py) in a short run
@@ -168,6 +176,11 @@ FULL = dict(num_train=400, num_val=100, img_size=128, iters=1000, teacher_iters=
             eval_interval=200, seeds=[0, 1, 2], warmup_iters=5)
 QUICK = dict(num_train=8, num_val=4, img_size=128, iters=4, teacher_iters=4,
              eval_interval=2, seeds=[0], warmup_iters=1, score_thr=0.0)
+# The larger setting for a GPU machine (--large): ResNet-101 -> ResNet-50, 4x the images at
+# twice the size, 4x the schedule. Not yet run (no GPU has been lent to this project's
+# benchmark sessions), so no timing is claimed for it; every value can be overridden.
+LARGE = dict(FULL, num_train=1600, num_val=400, img_size=256, iters=4000,
+             teacher_iters=16000, eval_interval=500, models='r101-r50')
 # The classification benchmark (--task classification): the built-in classification data,
 # CIFAR-style ResNet-34 (width 16) teacher -> ResNet-18 (width 8) student.
 CLS_TEACHER_CFG = 'configs/classification/quickstart/resnet34-w16_cifar_shapes_teacher.py'
@@ -227,8 +240,9 @@ COCO_KEYS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75',
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--out', default='work_dirs/benchmark',
-                        help='data, teacher, runs and results.json go here')
+    parser.add_argument('--out', default=None,
+                        help='data, teacher, runs and results.json go here (default: '
+                        'work_dirs/benchmark, work_dirs/benchmark-<size> for other --models)')
     parser.add_argument('--task', choices=('detection', 'classification'), default='detection',
                         help='detection (COCO mAP, the default) or classification (top-1); '
                         'each writes its own part of the --report page')
@@ -251,15 +265,24 @@ def parse_args(argv=None):
                         help='first iterations left out of the time per iteration')
     parser.add_argument('--score-thr', type=float, default=None,
                         help="detection score threshold (default: the configs' 0.05)")
-    parser.add_argument('--report', default=osp.join(ROOT, 'docs', 'benchmark.md'),
-                        help='the Markdown page (default: docs/benchmark.md); its plots go '
-                        'to images/ beside it')
+    parser.add_argument('--report', default=None,
+                        help='the Markdown page (default: docs/benchmark.md, '
+                        'docs/benchmark-<size>.md for other --models); its plots go to '
+                        'images/ beside it')
     parser.add_argument('--drop-checkpoints', action='store_true',
                         help="delete each student's checkpoint once its metrics are "
                         'recorded (about 240 MB each)')
     parser.add_argument('--quick', action='store_true',
                         help='tiny smoke setting: ' + ', '.join(
                             f'{k}={v}' for k, v in QUICK.items()))
+    parser.add_argument('--large', action='store_true',
+                        help='the larger setting, for a GPU machine: ' + ', '.join(
+                            f'{k}={v}' for k, v in LARGE.items() if FULL.get(k) != v))
+    parser.add_argument('--models', choices=list(MODEL_SIZES), default=None,
+                        help=f'teacher-student ResNets (default {DEFAULT_SIZE}; --large: '
+                        f"{LARGE['models']}); a size other than {DEFAULT_SIZE} writes to "
+                        '<out>-<size> and docs/benchmark-<size>.md unless --out/--report '
+                        'say otherwise')
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite the page and plots from <out>/results.json')
     parser.add_argument('--done-only', action='store_true',
@@ -272,10 +295,22 @@ def parse_args(argv=None):
                         'nothing is trained or written')
     args = parser.parse_args(argv)
     cls = args.task == 'classification'
-    defaults = (CLS_QUICK if args.quick else CLS_FULL) if cls else (QUICK if args.quick else FULL)
+    if args.quick and args.large:
+        parser.error('--quick and --large are two settings: choose one')
+    if cls and (args.large or args.models not in (None, DEFAULT_SIZE)):
+        parser.error('--large and --models are detection settings (the classification '
+                     'benchmark has its own CIFAR-style ResNets)')
+    defaults = (CLS_QUICK if args.quick else CLS_FULL) if cls else (
+        QUICK if args.quick else LARGE if args.large else FULL)
     for key, value in defaults.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
+    args.models = args.models or DEFAULT_SIZE
+    suffix = '' if args.models == DEFAULT_SIZE else f'-{args.models}'
+    if args.out is None:
+        args.out = 'work_dirs/benchmark' + suffix
+    if args.report is None:
+        args.report = osp.join(ROOT, 'docs', f'benchmark{suffix}.md')
     table = task_methods(args.task)
     unknown = [m for m in args.methods or [] if m not in table]
     if unknown:
@@ -390,8 +425,10 @@ def _dict_delete(schedule) -> str:
 
 
 def common_options(data_root: str, img: int, iters: int, eval_interval: int, seed: int,
-                   score_thr, cfg, task: str = 'detection') -> list:
-    """``--cfg-options`` of every run: data, image size, iterations, seeds, checkpointing."""
+                   score_thr, cfg, task: str = 'detection', models: str = DEFAULT_SIZE,
+                   plain_role: str = 'student') -> list:
+    """``--cfg-options`` of every run: data, image size, iterations, seeds, checkpointing,
+    and the detectors' sizes (``models``; a plain detector is the ``plain_role``)."""
     if task == 'classification':  # 32 px images as generated: no resize, no annotation file
         opts = [f'{s}_dataloader.dataset.data_root={data_root}/' for s in ('train', 'val',
                                                                            'test')]
@@ -419,7 +456,7 @@ def common_options(data_root: str, img: int, iters: int, eval_interval: int, see
         opts.append(f'model.distiller.dafa.seed={seed}')  # the policy's own sampling seed
     if model.get('augmenter'):
         opts.append(f'model.augmenter.seed={seed}')  # TST's augmentation draws
-    return opts
+    return opts + size_options(_plain(model), models, plain_role)
 
 
 def semantic_text(text: str) -> str:
@@ -553,9 +590,11 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
     merged over the segments of a resumed run), evaluations included through the iteration
     that follows each: an interrupted and resumed run counts like an uninterrupted one, which
     the process wall time cannot (a segment killed mid-way leaves no wall time behind, and
-    what it trained after its last checkpoint is trained again).
+    what it trained after its last checkpoint is trained again). ``gpu_mem_mib``: the
+    largest ``memory`` MMEngine logged (the peak of CUDA memory held by tensors, MiB, per
+    logging interval); None on a CPU.
     """
-    curve, times, data_times, all_times = [], [], [], []
+    curve, times, data_times, all_times, gpu_mib = [], [], [], [], []
     last_iter = 0
     for rec in records:
         if 'loss' not in rec:  # an evaluation, logged after the iteration it follows
@@ -575,6 +614,8 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
         else:
             step = last_iter = rec['step']
             all_times.append(rec['time'])
+            if rec.get('memory') is not None:  # MMEngine logs it on a GPU only
+                gpu_mib.append(rec['memory'])
             after_eval = step > 1 and (step - 1) % eval_interval == 0
             if step > warmup and not after_eval:
                 times.append(rec['time'])
@@ -585,7 +626,8 @@ def parse_run(records: list, iters: int, eval_interval: int, warmup: int,
     cost = dict(iter_time_s=statistics.fmean(times) if times else None,
                 iter_time_std_s=statistics.stdev(times) if len(times) > 1 else None,
                 data_time_s=statistics.fmean(data_times) if data_times else None,
-                iters_timed=len(times), run_s=sum(all_times))
+                iters_timed=len(times), run_s=sum(all_times),
+                gpu_mem_mib=max(gpu_mib) if gpu_mib else None)
     return dict(metrics=final, curve=curve, cost=cost,
                 no_detections=curve[-1].get('no_detections', False))
 
@@ -602,7 +644,8 @@ def plan_teacher(args, data_root: str, probe: str) -> dict:
     n = args.teacher_iters
     teacher_cfg = CLS_TEACHER_CFG if args.task == 'classification' else TEACHER_CFG
     cfg, text = write_run_config(probe, teacher_cfg, '', n, 1)
-    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task)
+    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task,
+                             getattr(args, 'models', DEFAULT_SIZE), plain_role='teacher')
     key = _hash(semantic_text(text), options, n)
     work_dir = osp.join(args.out, f'teacher-{key}')
     return dict(config=teacher_cfg, options=options, key=key, work_dir=work_dir,
@@ -682,7 +725,8 @@ def plan_run(args, name: str, seed: int, data_root: str, teacher_ckpt: str,
     cfg, text = write_run_config(cfg_file, spec['config'], spec.get('overrides'), args.iters,
                                  policy_interval)
     options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
-                             args.score_thr, cfg, args.task)
+                             args.score_thr, cfg, args.task,
+                             getattr(args, 'models', DEFAULT_SIZE))
     if 'teacher' in cfg.model:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
     return dict(options=options, key=_hash(semantic_text(text), options),
@@ -808,8 +852,17 @@ def estimate_left(left: list, spent: dict, done) -> float:
                for name, seed in left if not done((name, seed)))
 
 
+def _gpu_name() -> Optional[str]:
+    """The GPU the runs train on (MMEngine's default device), or None."""
+    import torch
+    if not torch.cuda.is_available():
+        return None
+    count = torch.cuda.device_count()
+    return torch.cuda.get_device_name(0) + (f' (x{count} visible)' if count > 1 else '')
+
+
 def machine_info() -> dict:
-    """CPU model, cores, thread setting, library versions."""
+    """CPU model, cores, thread setting, GPU, library versions."""
     cpu = platform.processor() or '?'
     try:
         with open('/proc/cpuinfo') as f:
@@ -821,7 +874,8 @@ def machine_info() -> dict:
                 usable_cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity')
                 else os.cpu_count(),
                 omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
-                python=platform.python_version(), platform=platform.platform())
+                python=platform.python_version(), platform=platform.platform(),
+                gpu=_gpu_name())
     for pkg in ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmrazor'):
         try:
             info[pkg] = metadata.version(pkg)
@@ -963,7 +1017,7 @@ def main(argv=None):
     settings = {k: getattr(args, k) for k in ('num_train', 'num_val', 'img_size', 'data_seed',
                                               'iters', 'teacher_iters', 'eval_interval',
                                               'seeds', 'ablation_seeds', 'warmup_iters',
-                                              'score_thr', 'quick')}
+                                              'score_thr', 'quick', 'models')}
     results = dict(
         schema=1, task=args.task, command=command, machine=machine, settings=settings,
         methods={n: {k: task_methods(args.task)[n].get(k)

@@ -19,7 +19,8 @@ The results dict (``schema`` 1)::
                'metrics': {'AP': .., 'AP50': .., 'AP75': .., 'APs': .., 'APm': .., 'APl': ..},
                'curve': [{'iter': int, 'AP': float, ...}, ...],
                'cost': {'iter_time_s': float, 'run_s': float, 'wall_s': float,
-                        'peak_rss_mib': float, 'load5': float | None},
+                        'peak_rss_mib': float, 'load5': float | None,
+                        'gpu_mem_mib': float | None},   # None: trained on a CPU
                'policy_history': [DAFAPolicyLoggerHook records] | None}, ...],
      'failed': [{'method': str, 'seed': int, 'log': str}, ...],
      'not_run': [{'method': str, 'seed': int, 'state': str}, ...]}  # --done-only
@@ -32,13 +33,14 @@ import os.path as osp
 import statistics
 from typing import Dict, List, Optional, Sequence
 
+from .model_size import DEFAULT_SIZE, size_label
 from .page import keep_block
 
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl')
 # below this AP (a fraction) the page warns that the students have barely learned anything
 LOW_AP = 0.05
 COSTS = (('iter_time_s', 'training time per iteration'), ('run_s', 'whole run'),
-         ('peak_rss_mib', 'peak memory (RSS)'))
+         ('peak_rss_mib', 'peak memory (RSS)'), ('gpu_mem_mib', 'peak GPU memory'))
 
 
 def mean_std(values: Sequence[Optional[float]]) -> dict:
@@ -238,6 +240,12 @@ def load_sentence(load: Optional[dict], cores) -> str:
     return text + '.'
 
 
+def _models(summary: dict) -> Dict[str, str]:
+    """Teacher and student backbone labels of the run (results before ``--models``: the
+    default pair)."""
+    return size_label(summary.get('settings', {}).get('models') or DEFAULT_SIZE)
+
+
 def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None,
                    cores=None) -> str:
     seeds = ', '.join(str(x) for x in s.get('seeds', []))
@@ -246,6 +254,7 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None,
         f"and {s.get('num_val')} held-out images (the generator's `val` split) of "
         f"{s.get('img_size')}×{s.get('img_size')} px, generator seed {s.get('data_seed')}.",
         f"- Teacher: `{teacher.get('config', '?')}`, {s.get('teacher_iters')} iterations.",
+        _models_line(s.get('models') or DEFAULT_SIZE),
         f"- Students: {s.get('iters')} iterations each, seeds {seeds}; the held-out split is "
         f"evaluated every {s.get('eval_interval')} iterations for the curves. Every config's "
         'learning-rate schedule is stretched to the run length (warm-up and steps at the '
@@ -261,7 +270,8 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None,
         'and checkpoint writing left out), so that a run interrupted and resumed counts like '
         "an uninterrupted one; the processes' wall times are in `results.json`. Peak "
         'memory: the largest resident set size of the training process (its `wait4` '
-        'rusage). Each benchmark process trains its '
+        "rusage); on a GPU also the largest `memory` MMEngine logs (CUDA memory held by "
+        'tensors). Each benchmark process trains its '
         'runs one after another (several processes may share the output folder). '
         + load_sentence(load, cores),
     ]
@@ -269,6 +279,15 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None,
         lines.insert(0, '- **Smoke setting (`--quick`)**: far too short to compare methods; '
                         'it only checks that every method trains and the page is written.')
     return '\n'.join(lines)
+
+
+def _models_line(size: str) -> str:
+    label = size_label(size)
+    how = ('the configs as they are' if size == DEFAULT_SIZE else
+           f'`--models {size}`: the configs\' backbones swapped by `--cfg-options`, the FPN '
+           'inputs following them; everything from the FPN on as configured')
+    return (f"- Detectors: {label['teacher']} teacher, {label['student']} students "
+            f'(RetinaNet, ResNet backbones from scratch; {how}).')
 
 
 def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> str:
@@ -316,7 +335,7 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
             '|---|---|' + '---|' * len(METRICS) + '---|---|']
     tm = teacher.get('metrics')
     if tm:
-        out.append('| teacher (R34) | 1 | ' + ' | '.join(
+        out.append(f"| teacher ({_models(summary)['teacher']}) | 1 | " + ' | '.join(
             _pct(mean_std([tm.get(m)])) for m in METRICS) + ' | — | — |')
     for m in summary['methods']:
         ap = m['metrics']['AP']['mean']
@@ -332,17 +351,21 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
         out += ['No box passed the score threshold in the final evaluation of: '
                 + '; '.join(empty) + ' (counted as AP 0).', '']
 
+    gpu = any(m['cost']['gpu_mem_mib']['mean'] is not None for m in summary['methods'])
     out += ['## Cost (same machine, same benchmark run)', '',
             'Mean ± standard deviation over seeds; ratios are to the method\'s base loss.', '',
             '| method | base | s / iteration | ratio | whole run (s) | ratio | '
-            'peak RSS (MiB) | ratio |', '|---|---|---|---|---|---|---|---|']
+            'peak RSS (MiB) | ratio |' + (' peak GPU memory (MiB) | ratio |' if gpu else ''),
+            '|---|---|---|---|---|---|---|---|' + ('---|---|' if gpu else '')]
     for m in summary['methods']:
         r = m['ratio'] or {}
         out.append(
             f"| {m['name']} | {m['base'] or '—'} | {_num(m['cost']['iter_time_s'], 1, 3)} | "
             f"{_x(r.get('iter_time_s'))} | {_num(m['cost']['run_s'], 1, 0)} | "
             f"{_x(r.get('run_s'))} | {_num(m['cost']['peak_rss_mib'], 1, 0)} | "
-            f"{_x(r.get('peak_rss_mib'))} |")
+            f"{_x(r.get('peak_rss_mib'))} |"
+            + (f" {_num(m['cost']['gpu_mem_mib'], 1, 0)} | {_x(r.get('gpu_mem_mib'))} |"
+               if gpu else ''))
     tc = teacher.get('cost') or {}
     if tc:
         out += ['', f"The teacher's training took {tc.get('run_s') or 0:.0f} s, "
@@ -385,6 +408,7 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
             f"- CPU: {machine.get('cpu_model', '?')}, {machine.get('usable_cores', '?')} "
             f"usable of {machine.get('logical_cores', '?')} logical cores; OMP_NUM_THREADS="
             f"{machine.get('omp_num_threads') or 'unset'}",
+            f"- GPU: {machine.get('gpu') or 'none (the runs trained on the CPU)'}",
             f"- Python {machine.get('python', '?')}, torch {machine.get('torch', '?')}, "
             f"mmengine {machine.get('mmengine', '?')}, mmdet {machine.get('mmdet', '?')}, "
             f"mmrazor {machine.get('mmrazor', '?')}",
