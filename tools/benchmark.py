@@ -147,6 +147,12 @@ METHODS = {
         config='configs/quickstart/atf_retinanet_r34_r18_shapes.py', base='cwd',
         about='ablation: the ATF losses with no teacher updates (teacher_end=0)',
         overrides='model = dict(teacher_end=0)\n'),
+    'atf_cwd_head_only': dict(
+        ablation=True,
+        config='configs/quickstart/atf_retinanet_r34_r18_shapes.py', base='cwd',
+        about="ablation: ATF fine-tuning only the teacher's head (backbone and neck frozen, "
+              'as under ATF + SoKD)',
+        overrides="model = dict(teacher_trainable_modules=('bbox_head', ))\n"),
     'atf_sokd_cwd': dict(
         ablation=True,
         config='configs/quickstart/atf_sokd_cwd_retinanet_r34_r18_shapes.py', base='cwd',

@@ -186,3 +186,21 @@ def test_missing_teacher_optimiser_and_frozen_teacher_are_clear_errors(tiny_data
         no_atf.distiller.loss_forward_mappings.pop(f'loss_atf{i}')
     with pytest.raises(ValueError, match='at least one AlphaDivergenceLoss'):
         MODELS.build(no_atf)
+
+
+def test_head_only_fine_tuning(tiny_data, tmp_path, batch):
+    """teacher_trainable_modules=('bbox_head',): only the head moves, as in ATF + SoKD."""
+    model, optim = _build(_config(tiny_data, tmp_path, teacher_trainable_modules=('bbox_head', )))
+    assert {n.split('.')[0] for n, p in model.teacher.named_parameters()
+            if p.requires_grad} == {'bbox_head'}
+    teacher = _snapshot(model.teacher)
+    log = model.train_step(copy.deepcopy(batch), optim)
+    moved = _changed(teacher, model.teacher)
+    assert {'bbox_head.retina_cls.weight', 'bbox_head.retina_reg.weight'} <= moved
+    assert all(n.startswith('bbox_head.') for n in moved)
+    assert torch.isfinite(log['teacher.loss'])
+    cfg = _config(tiny_data, tmp_path)
+    with pytest.raises(ValueError, match="the teacher has no module 'head'"):
+        MODELS.build(dict(cfg.model, teacher_trainable_modules=('head', )))
+    with pytest.raises(ValueError, match='teacher_trainable_modules is empty'):
+        MODELS.build(dict(cfg.model, teacher_trainable_modules=()))

@@ -123,6 +123,8 @@ ABLATION_EFFECT = {
     'sokd_cwd_interval5': lambda m, c: m.search_interval == 5,
     'atf_cwd_frozen_teacher': lambda m, c: m.teacher_end == 0,
     'tst_sokd_cwd': lambda m, c: m.distiller.dafa is not None and m.augmenter is not None,
+    'atf_cwd_head_only': lambda m, c: {n.split('.')[0] for n, p in m.teacher.named_parameters()
+                                       if p.requires_grad} == {'bbox_head'},
     'atf_sokd_cwd': lambda m, c: m.distiller.dafa is not None and m.atf_losses and all(
         n.startswith('bbox_head.') for n, p in m.teacher.named_parameters() if p.requires_grad),
     'sokd_kd_dafa_only': lambda m, c: m.distiller.dam is None,

@@ -1,6 +1,6 @@
 """ATF: adaptive teacher fine-tuning, offline distillation in which the teacher adapts too."""
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -74,6 +74,9 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
     Args:
         distiller (dict): a ``ConfigurableDistiller`` config with at least one
             :class:`AlphaDivergenceLoss` (the teacher's signal from the student).
+        teacher_trainable_modules (Sequence[str], optional): the teacher's submodules that
+            are fine-tuned (e.g. ``('bbox_head', )``), every other teacher parameter frozen;
+            None fine-tunes what the teacher config leaves trainable. Defaults to None.
         teacher_weight (float): weight of the teacher's divergence terms (on top of each
             loss's ``loss_weight``). Defaults to 1.0.
         teacher_task_weight (float): weight of the teacher's own task loss; 0 fine-tunes the
@@ -88,12 +91,16 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
             ``teacher_ckpt``, ``teacher_norm_eval``, ...); ``teacher_trainable`` must be True.
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, teacher_trainable_modules: Optional[Sequence[str]] = None,
+                 **kwargs) -> None:
         if not kwargs.setdefault('teacher_trainable', True):
             raise ValueError('ATF fine-tunes the teacher: teacher_trainable must be True (for '
                              "a frozen teacher use type='SingleTeacherDistill' or "
                              "'FpnTeacherDistill')")
         super().__init__(**kwargs)
+        self.teacher_trainable_modules = teacher_trainable_modules
+        if teacher_trainable_modules is not None:
+            self.fine_tune_only(teacher_trainable_modules)
         if not any(p.requires_grad for p in self.teacher.parameters()):
             raise ValueError('ATF fine-tunes the teacher, but every teacher parameter has '
                              'requires_grad=False (frozen_stages, norm_cfg.requires_grad=False '

@@ -72,22 +72,14 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
         if isinstance(teacher_trainable_modules, str):
             teacher_trainable_modules = (teacher_trainable_modules, )
         self.teacher_trainable_modules = tuple(teacher_trainable_modules)
-        self._unfreeze(self.teacher_trainable_modules)
+        self.fine_tune_only(self.teacher_trainable_modules)
+        self._check_refined_outside(self.teacher_trainable_modules)
         self._teacher_step = False
         self._teacher_terms: Dict[str, Tensor] = dict()
         self._live_records = None
 
-    def _unfreeze(self, names: Tuple[str, ...]) -> None:
-        if not names:
-            raise ValueError('teacher_trainable_modules is empty: with a frozen teacher use '
-                             "type='SoKD'")
-        modules = dict(self.teacher.named_modules())
-        for name in names:
-            if name not in modules:
-                raise ValueError(f'teacher_trainable_modules: the teacher has no module '
-                                 f'{name!r}')
-            for param in modules[name].parameters():
-                param.requires_grad_(True)
+    def _check_refined_outside(self, names: Tuple[str, ...]) -> None:
+        """No recorder whose records DAFA refines may sit inside a fine-tuned module."""
         distiller = self.distiller
         for rec_name, recorder in distiller.teacher_recorders.recorders.items():
             if rec_name in distiller.unrefined_recorders or distiller.dafa is None:

@@ -1,5 +1,5 @@
 """The teacher side of ATF, shared by :class:`ATF` and :class:`ATFSoKD`."""
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.optim import OptimWrapper
 from torch import Tensor
@@ -86,6 +86,27 @@ class TeacherFineTuningMixin:
         self.teacher_begin = teacher_begin
         self.teacher_end = teacher_end
         self.atf_losses = self._find_atf_losses()
+
+    def fine_tune_only(self, names: Sequence[str]) -> None:
+        """Make the teacher's submodules ``names`` (and only them) trainable.
+
+        Raises:
+            ValueError: ``names`` is empty, or names a module the teacher does not have.
+        """
+        if isinstance(names, str):
+            names = (names, )
+        if not names:
+            raise ValueError('teacher_trainable_modules is empty: ATF needs something of the '
+                             'teacher to fine-tune (a frozen teacher: use a plain '
+                             'distillation algorithm)')
+        modules = dict(self.teacher.named_modules())
+        unknown = [n for n in names if n not in modules]
+        if unknown:
+            raise ValueError(f'teacher_trainable_modules: the teacher has no module '
+                             f'{unknown[0]!r}')
+        self.teacher.requires_grad_(False)
+        for name in names:
+            modules[name].requires_grad_(True)
 
     def _find_atf_losses(self) -> List[str]:
         mappings = self.distiller.loss_forward_mappings
