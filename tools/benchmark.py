@@ -651,7 +651,7 @@ def plan_teacher(args, data_root: str, probe: str) -> dict:
     teacher_cfg = CLS_TEACHER_CFG if args.task == 'classification' else TEACHER_CFG
     cfg, text = write_run_config(probe, teacher_cfg, '', n, 1)
     options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task,
-                             getattr(args, 'models', DEFAULT_SIZE), plain_role='teacher')
+                             args.models, plain_role='teacher')
     key = _hash(semantic_text(text), options, n)
     work_dir = osp.join(args.out, f'teacher-{key}')
     return dict(config=teacher_cfg, options=options, key=key, work_dir=work_dir,
@@ -731,8 +731,7 @@ def plan_run(args, name: str, seed: int, data_root: str, teacher_ckpt: str,
     cfg, text = write_run_config(cfg_file, spec['config'], spec.get('overrides'), args.iters,
                                  policy_interval)
     options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
-                             args.score_thr, cfg, args.task,
-                             getattr(args, 'models', DEFAULT_SIZE))
+                             args.score_thr, cfg, args.task, args.models)
     if 'teacher' in cfg.model:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
     return dict(options=options, key=_hash(semantic_text(text), options),

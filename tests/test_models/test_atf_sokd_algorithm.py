@@ -120,6 +120,10 @@ def test_teacher_objective_reaches_only_the_head(tiny_data, tmp_path, batch):
     head = list(model.teacher.bbox_head.parameters())
     assert all(g is None for g in torch.autograd.grad(student_loss, head, allow_unused=True,
                                                       retain_graph=True))
+    cls_grad = torch.autograd.grad(terms['teacher.distill.loss_atf0'],
+                                   model.teacher.bbox_head.retina_cls.weight,
+                                   retain_graph=True)[0]
+    assert cls_grad.abs().sum() > 0  # the divergence reaches the head through live logits
     # the value of level 0 from the recorded (unrefined) logits
     s = model.distiller.get_record(recorder='cls', from_student=True, record_idx=0)
     t = model.distiller.get_record(recorder='cls', from_student=False, record_idx=0)

@@ -1,10 +1,13 @@
 """SoKD: single-teacher distillation whose teacher knowledge is refined for the student."""
+import math
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmengine.dist import all_reduce_params, get_world_size
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
@@ -12,10 +15,16 @@ from torch import Tensor
 from torch.func import functional_call
 
 from ..distillers import SoKDDistiller
+from .finite_losses import check_finite_losses
 from .optim_entries import optim_entry
-from .unrolled import unrolled_policy_gradient
+from .unrolled import (exact_mixed_product, finite_difference_mixed_product,
+                       unrolled_policy_gradient)
+from .virtual_steps import VIRTUAL_STEPS, optimizer_step, sgd_step
 
-INNER, OUTER, INNER_DISTILL = 'sokd_inner', 'sokd_outer', 'sokd_inner_distill'
+INNER, OUTER = 'sokd_inner', 'sokd_outer'
+# the refined distillation terms alone, the student run without / with a graph
+INNER_DISTILL, INNER_DISTILL_GRAPH = 'sokd_inner_distill', 'sokd_inner_distill_graph'
+HVPS = ('exact', 'finite_difference')
 
 
 def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
@@ -49,13 +58,20 @@ class SoKD(SingleTeacherDistill):
     ``SingleTeacherDistill`` with its own ``train_step``: the student trains on teacher
     knowledge refined by the distiller's DAFA policy and restricted to DAM's distinctive
     areas, and every ``search_interval``-th iteration the policy takes one step of the
-    unrolled bi-level rule (:mod:`.unrolled`): a virtual SGD step of the student on the
-    refined knowledge, the outer loss (task + base distillation loss on the *original*
-    knowledge) at the virtual weights, and a finite-difference Hessian-vector product for the
-    magnitudes; the discrete choices (sub-policy weights, apply probabilities) get DAFA's
-    RELAX estimate with the outer loss as reward. The teacher runs once per iteration; the
-    virtual student is evaluated with ``torch.func.functional_call`` on parameter dicts, never
-    a copy of the detector, and with cloned buffers so that BN statistics are not touched.
+    unrolled bi-level rule (:mod:`.unrolled`): a virtual step of the student on the refined
+    knowledge, the outer loss (task + base distillation loss on the *original* knowledge) at
+    the virtual weights, and the mixed second derivative of the inner loss times the outer
+    gradient for the magnitudes (exactly, by double backward, or by finite differences); the
+    discrete choices (sub-policy weights, apply probabilities) get DAFA's RELAX estimate with
+    the outer loss as reward. The teacher runs once per iteration; the virtual student is
+    evaluated with ``torch.func.functional_call`` on parameter dicts, never a copy of the
+    detector, and with cloned buffers so that BN statistics are not touched.
+
+    Every pass of a policy step evaluates one function: DAM's masks of the draw are held
+    (:meth:`SoKDDistiller.hold_masks`), DAFA's random choices are fixed per draw, and the
+    passes run in float32 whatever autocast the student trains under. A non-finite policy
+    gradient or reward skips the policy step (a warning; ``policy/skipped_steps`` counts
+    them), and a non-finite training loss stops the run with the term and iteration named.
 
     ``optim_wrapper`` must be an ``OptimWrapperDict`` with ``student`` (everything trainable
     but the policy) and ``policy`` (DAFA) entries: see ``SoKDOptimWrapperConstructor``.
@@ -71,7 +87,16 @@ class SoKD(SingleTeacherDistill):
             frozen but still sampled). None searches for the whole run. Defaults to None.
         virtual_lr (float, optional): ``eta`` of the virtual step; None uses the student
             optimiser's current learning rate. Defaults to None.
-        hvp_eps (float): finite-difference scale, ``e = hvp_eps / |v|``. Defaults to 0.01.
+        hvp (str): the mixed second-derivative product: ``'exact'`` (double backward
+            through the student's features and the distillation losses) or
+            ``'finite_difference'`` (two more passes at ``theta +- e v``, DARTS' rule).
+            Defaults to 'exact'.
+        hvp_eps (float): finite-difference scale, ``e = hvp_eps / |v|`` (finite_difference
+            only). Defaults to 0.01.
+        virtual_step (str): the virtual step's update: ``'sgd'`` (``-eta g``, DARTS) or
+            ``'optimizer'`` (the student optimiser's own update from its current state,
+            with the optim wrapper's gradient clipping; ``virtual_lr`` then scales it by
+            ``virtual_lr / lr``). Defaults to 'sgd'.
         outer_batch (str): data of the outer loss. ``'same'``: the batch of the inner step
             (the research code's choice). ``'previous'``: the previous iteration's batch, held
             out from the inner step (its inputs and teacher records are kept for one
@@ -88,7 +113,9 @@ class SoKD(SingleTeacherDistill):
                  search_begin: int = 0,
                  search_end: Optional[int] = None,
                  virtual_lr: Optional[float] = None,
+                 hvp: str = 'exact',
                  hvp_eps: float = 0.01,
+                 virtual_step: str = 'sgd',
                  outer_batch: str = 'same',
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable'):
@@ -98,8 +125,18 @@ class SoKD(SingleTeacherDistill):
                              f'{teacher_forward!r}')
         if outer_batch not in ('same', 'previous'):
             raise ValueError(f"outer_batch must be 'same' or 'previous', got {outer_batch!r}")
-        if search_interval < 1:
-            raise ValueError(f'search_interval must be >= 1, got {search_interval}')
+        self._check_schedule(search_interval, search_begin, search_end)
+        if hvp not in HVPS:
+            raise ValueError(f'hvp must be one of {HVPS}, got {hvp!r}')
+        if virtual_step not in VIRTUAL_STEPS:
+            raise ValueError(f'virtual_step must be one of {VIRTUAL_STEPS}, got '
+                             f'{virtual_step!r}')
+        if not (isinstance(hvp_eps, (int, float)) and math.isfinite(hvp_eps) and hvp_eps > 0):
+            raise ValueError(f'hvp_eps must be a finite number > 0, got {hvp_eps!r}')
+        if virtual_lr is not None and not (isinstance(virtual_lr, (int, float))
+                                           and math.isfinite(virtual_lr) and virtual_lr > 0):
+            raise ValueError(f'virtual_lr must be a finite number > 0 (or None: the student '
+                             f"optimiser's learning rate), got {virtual_lr!r}")
         super().__init__(distiller=distiller, **kwargs)
         if not isinstance(self.distiller, SoKDDistiller):
             raise TypeError("SoKD needs distiller=dict(type='SoKDDistiller', ...), got "
@@ -110,8 +147,11 @@ class SoKD(SingleTeacherDistill):
         self.search_begin = search_begin
         self.search_end = search_end
         self.virtual_lr = virtual_lr
+        self.hvp = hvp
         self.hvp_eps = hvp_eps
+        self.virtual_step = virtual_step
         self.outer_batch = outer_batch
+        self.skipped_policy_steps = 0
         self._held_out = None  # (inputs, data_samples, teacher records) of the last batch
         # training steps taken; a buffer, so that it is checkpointed and a resumed run keeps
         # the search schedule (and all ranks agree on it)
@@ -122,10 +162,23 @@ class SoKD(SingleTeacherDistill):
         self._student_feat_only = bool(sources) and all(
             s.split('.')[0] in ('backbone', 'neck') for s in sources)
 
+    @staticmethod
+    def _check_schedule(interval, begin, end) -> None:
+        def is_int(v):
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        if not is_int(interval) or interval < 1:
+            raise ValueError(f'search_interval must be an integer >= 1, got {interval!r}')
+        if not is_int(begin) or begin < 0:
+            raise ValueError(f'search_begin must be an integer >= 0, got {begin!r}')
+        if end is not None and (not is_int(end) or end < begin):
+            raise ValueError(f'search_end must be None or an integer >= search_begin '
+                             f'({begin}), got {end!r}')
+
     # ----------------------------------------------------------------- forward passes
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        """MMRazor's modes plus the three passes of the bi-level step (used internally)."""
-        if mode in (INNER, OUTER, INNER_DISTILL):
+        """MMRazor's modes plus the passes of the bi-level step (used internally)."""
+        if mode in (INNER, OUTER, INNER_DISTILL, INNER_DISTILL_GRAPH):
             return self._student_losses(inputs, data_samples, mode)
         return super().forward(inputs, data_samples, mode)
 
@@ -159,15 +212,17 @@ class SoKD(SingleTeacherDistill):
         """Student pass on the recorded teacher knowledge.
 
         ``INNER``: task + refined distillation; ``OUTER``: task + base distillation on the
-        original knowledge; ``INNER_DISTILL``: the refined distillation terms alone, with the
-        student run without a graph (all the policy gradient of the inner loss needs).
+        original knowledge; ``INNER_DISTILL``: the refined distillation terms alone (the only
+        ones that depend on the policy), with the student run without a graph (what the
+        policy gradient of the inner loss needs); ``INNER_DISTILL_GRAPH``: the same with the
+        student's graph (for the exact mixed product).
         """
         self.distiller.set_deliveries_override(True)
         self.distiller.reset_augmentation()
         losses = dict()
         with self.distiller.student_recorders, self.distiller.deliveries:
-            if mode == INNER_DISTILL:
-                with torch.no_grad():
+            if mode in (INNER_DISTILL, INNER_DISTILL_GRAPH):
+                with torch.no_grad() if mode == INNER_DISTILL else nullcontext():
                     if self._student_feat_only:
                         self.student.extract_feat(inputs)
                     else:
@@ -203,6 +258,7 @@ class SoKD(SingleTeacherDistill):
         search = policy_ow is not None and self.search_at(it)
         with student_ow.optim_context(self):
             losses = self.loss(inputs, samples)
+        check_finite_losses(losses, it)
         loss, log_vars = self.parse_losses(losses)
         log_vars.update(self.distiller.mask_areas())  # before the search recomputes them
         held_out = self._held_out
@@ -212,7 +268,9 @@ class SoKD(SingleTeacherDistill):
         if search:
             policy_grad, policy_log = self._policy_gradient(loss, losses, inputs, samples,
                                                             student_ow, held_out)
+            search = self._policy_step_is_finite(*policy_grad, it)
             log_vars.update(policy_log)
+            log_vars['policy/skipped_steps'] = torch.tensor(float(self.skipped_policy_steps))
         # OptimWrapper.update_params, with the gradients averaged across ranks before the
         # step (see SoKDDistributedDataParallel)
         student_ow.backward(student_ow.scale_loss(loss))
@@ -278,6 +336,8 @@ class SoKD(SingleTeacherDistill):
                          held_out=None) -> Tuple[tuple, Dict[str, Tensor]]:
         """The unrolled gradient of the magnitudes and the RELAX reward (see :mod:`.unrolled`).
 
+        Every pass holds the DAM masks of this draw and runs in float32 (autocast off).
+
         Args:
             held_out (tuple, optional): (inputs, data samples, teacher records) of the outer
                 loss's batch with ``outer_batch='previous'``; None: the inner step's batch.
@@ -285,18 +345,27 @@ class SoKD(SingleTeacherDistill):
         Returns:
             tuple: ((magnitude gradient, reward), log variables).
         """
+        device = inputs.device.type
+        with self.distiller.hold_masks(), torch.autocast(device, enabled=False):
+            return self._float32_policy_gradient(loss, losses, inputs, samples, student_ow,
+                                                 held_out)
+
+    def _float32_policy_gradient(self, loss, losses, inputs, samples, student_ow, held_out):
         dafa = self.distiller.dafa
         theta = self.student_side_parameters()
-        # the student's own update (after this) backpropagates the same graph again, through
-        # its optim wrapper, so that loss scaling and gradient accumulation stay exact
-        grads = grads_or_zeros(loss, theta.values(), retain_graph=True)
         buffers = {n: b.clone() for n, b in self.named_buffers() if not n.startswith('teacher.')}
-        lr = self.virtual_lr if self.virtual_lr is not None else student_ow.get_lr()['lr'][0]
 
         def run(params, mode, data=(inputs, samples)):
-            with student_ow.optim_context(self):
-                out = functional_call(self, {**params, **buffers}, data, {'mode': mode})
+            out = functional_call(self, {**params, **buffers}, data, {'mode': mode})
             return self.parse_losses(out)[0]
+
+        mixed_precision = loss.dtype != torch.float32 or isinstance(student_ow, AmpOptimWrapper)
+        if mixed_precision:  # the inner gradient again, in float32
+            loss = run(dict(theta), INNER)
+            losses = None
+        # the student's own update (after this) backpropagates the same graph again, through
+        # its optim wrapper, so that loss scaling and gradient accumulation stay exact
+        grads = grads_or_zeros(loss, theta.values(), retain_graph=not mixed_precision)
 
         def on_outer_batch():
             """The outer loss's data: the inner batch, or the held-out one's knowledge."""
@@ -304,10 +373,10 @@ class SoKD(SingleTeacherDistill):
 
         outer_data = (inputs, samples) if held_out is None else held_out[:2]
         with torch.no_grad():  # reward baseline: the outer loss before the virtual step
-            if held_out is None:  # the inner forward already recorded everything it needs
+            if held_out is None and losses is not None:  # the inner forward recorded it all
                 before = {k: v for k, v in losses.items() if k.startswith('student.')}
                 before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
-                outer_before = self.parse_losses(before)[0]
+                outer_before = self.parse_losses(before)[0].float()
             else:
                 with on_outer_batch():
                     outer_before = run({n: p.detach() for n, p in theta.items()}, OUTER,
@@ -319,12 +388,16 @@ class SoKD(SingleTeacherDistill):
                 value = run(params, OUTER, outer_data)
             return value, grads_or_zeros(value, params.values())
 
-        def magnitude_grad_at(params):
+        if self.hvp == 'exact':
+            mixed = partial(exact_mixed_product, partial(run, mode=INNER_DISTILL_GRAPH),
+                            [dafa.magnitudes])
+        else:
             # no graph when the draw applied no op: nothing depends on the magnitudes
-            return grads_or_zeros(run(params, INNER_DISTILL), [dafa.magnitudes])
-
-        (grad_m, ), outer_after = unrolled_policy_gradient(outer_at, magnitude_grad_at, theta,
-                                                            grads, lr, self.hvp_eps)
+            mixed = partial(finite_difference_mixed_product,
+                            lambda p: grads_or_zeros(run(p, INNER_DISTILL), [dafa.magnitudes]),
+                            eps=self.hvp_eps)
+        (grad_m, ), outer_after = unrolled_policy_gradient(
+            outer_at, mixed, theta, grads, self._virtual_update(student_ow, theta))
         reward = float(outer_after - outer_before)
         log = {
             'policy/outer_before': outer_before.detach(),
@@ -333,6 +406,32 @@ class SoKD(SingleTeacherDistill):
             'policy/grad_norm_magnitude': grad_m.norm().detach(),
         }
         return (grad_m.detach(), reward), log
+
+    def _virtual_update(self, student_ow: OptimWrapper, theta: Dict[str, Tensor]):
+        """The virtual step's ``g -> delta(g)`` (see :mod:`.virtual_steps`)."""
+        lr = student_ow.get_lr()['lr'][0]
+        if self.virtual_step == 'sgd':
+            return sgd_step(self.virtual_lr if self.virtual_lr is not None else lr)
+        clip = getattr(student_ow, 'clip_grad_kwargs', None) or None
+        if clip is not None and student_ow.clip_func is not torch.nn.utils.clip_grad_norm_:
+            raise ValueError("virtual_step='optimizer' follows norm clipping only; the student "
+                             "optim wrapper clips by value: use virtual_step='sgd'")
+        step = optimizer_step(student_ow.optimizer, list(theta.values()), clip)
+        if self.virtual_lr is None:
+            return step
+        scale = self.virtual_lr / lr
+        return lambda g: [scale * d for d in step(g)]
+
+    def _policy_step_is_finite(self, grad_m: Tensor, reward: float, it: int) -> bool:
+        """False (with a warning, counted) when the policy step would bring a NaN/inf."""
+        if bool(torch.isfinite(grad_m).all()) and math.isfinite(reward):
+            return True
+        self.skipped_policy_steps += 1
+        print_log(f'SoKD: iteration {it}: the policy step is not finite (magnitude gradient '
+                  f'norm {float(grad_m.norm())}, reward {reward}); skipped it, the policy '
+                  f'is unchanged ({self.skipped_policy_steps} skipped so far)',
+                  logger='current', level=30)
+        return False
 
     def _policy_update(self, policy_ow: OptimWrapper, grad_m: Tensor, reward: float) -> None:
         """One policy step: unrolled magnitude gradient + RELAX for weights/probabilities."""

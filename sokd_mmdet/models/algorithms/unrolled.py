@@ -1,18 +1,22 @@
 """The unrolled (bi-level) policy gradient of SoKD, as plain functions over parameter dicts.
 
-The policy ``chi`` is learned so that the student, after one virtual SGD step on the
-knowledge refined by ``chi``, does best on the un-refined knowledge (DARTS' second-order
-rule, Liu et al. ICLR 2019; DADA, Li et al. ECCV 2020):
+The policy ``chi`` is learned so that the student, after one virtual step on the knowledge
+refined by ``chi``, does best on the outer objective (DARTS' second-order rule, Liu et al.
+ICLR 2019; DADA, Li et al. ECCV 2020):
 
-    theta' = theta - eta * grad_theta L_train(theta; chi)
+    g = grad_theta L_train(theta; chi)
+    theta' = theta + delta(g)               (SGD: delta(g) = -eta g; see .virtual_steps)
     f(chi) = L_val(theta')
-    df/dchi = -eta * d^2 L_train / (dchi dtheta) . v,      v = grad_theta' L_val(theta')
+    df/dchi = d^2 L_train / (dchi dtheta) . u,     u = (d delta / d g)^T v,
+    v = grad_theta' L_val(theta')
 
-and the mixed second derivative times ``v`` is a central finite difference of the policy
-gradient of the inner loss, ``(g_chi(theta + e v) - g_chi(theta - e v)) / (2 e)`` with
-``e = eps / |v|``. The functions here know nothing of detectors: the caller passes closures
-that evaluate the losses with a given parameter dict (``torch.func.functional_call``), so
-the virtual model is never a deep copy.
+The mixed second derivative times ``u`` is computed either exactly, by double backward
+(:func:`exact_mixed_product`: ``d/dchi <grad_theta L_train, u>``), or by a central finite
+difference of the policy gradient of the inner loss (:func:`finite_difference_mixed_product`),
+``(g_chi(theta + e u) - g_chi(theta - e u)) / (2 e)`` with ``e = eps / |u|``. The functions
+here know nothing of detectors: the caller passes closures that evaluate the losses with a
+given parameter dict (``torch.func.functional_call``), so the virtual model is never a deep
+copy.
 """
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -46,6 +50,34 @@ def global_norm(tensors: Sequence[Tensor]) -> Tensor:
     return torch.sqrt(sum((t.detach().float()**2).sum() for t in tensors))
 
 
+def exact_mixed_product(inner_at: Callable[[ParamDict], Tensor], policy: Sequence[Tensor],
+                        params: ParamDict, direction: Sequence[Tensor]) -> List[Tensor]:
+    """``d^2 L / (dchi dtheta) . u`` exactly, as ``d/dchi <grad_theta L(theta; chi), u>``.
+
+    Args:
+        inner_at: ``theta -> L_train(theta; chi)``, a scalar with its graph in both the
+            parameters it is given and ``policy``.
+        policy (Sequence[Tensor]): ``chi``, the tensors to differentiate with respect to.
+        params (dict[str, Tensor]): ``theta``.
+        direction (Sequence[Tensor]): ``u``, in the order of ``params``.
+
+    Returns:
+        list[Tensor]: the product, shaped like ``policy``; zeros where it does not depend on
+        a policy tensor.
+    """
+    params = {n: p.detach().requires_grad_() for n, p in params.items()}
+    value = inner_at(params)
+    if not value.requires_grad:
+        return [torch.zeros_like(t) for t in policy]
+    grads = torch.autograd.grad(value, list(params.values()), create_graph=True,
+                                allow_unused=True)
+    dot = sum((g * u.to(g.dtype)).sum() for g, u in zip(grads, direction) if g is not None)
+    if not isinstance(dot, Tensor) or not dot.requires_grad:
+        return [torch.zeros_like(t) for t in policy]
+    out = torch.autograd.grad(dot, list(policy), allow_unused=True)
+    return [torch.zeros_like(t) if g is None else g for t, g in zip(policy, out)]
+
+
 def finite_difference_mixed_product(policy_grad_at: Callable[[ParamDict], List[Tensor]],
                                     params: ParamDict,
                                     direction: Sequence[Tensor],
@@ -72,25 +104,32 @@ def finite_difference_mixed_product(policy_grad_at: Callable[[ParamDict], List[T
 
 def unrolled_policy_gradient(
         outer_at: Callable[[ParamDict], Tuple[Tensor, List[Tensor]]],
-        policy_grad_at: Callable[[ParamDict], List[Tensor]],
+        mixed_product: Callable[[ParamDict, Sequence[Tensor]], List[Tensor]],
         params: ParamDict,
         inner_grads: Sequence[Tensor],
-        lr: float,
-        eps: float = 0.01) -> Tuple[List[Tensor], Tensor]:
-    """The gradient of ``L_val(theta - lr * grad L_train(theta; chi))`` w.r.t. ``chi``.
+        step: Callable[[Sequence[Tensor]], List[Tensor]]) -> Tuple[List[Tensor], Tensor]:
+    """The gradient of ``L_val(theta + delta(grad L_train(theta; chi)))`` w.r.t. ``chi``.
 
     Args:
         outer_at: ``theta' -> (L_val(theta'), grad_theta' L_val)``.
-        policy_grad_at: ``theta -> grad_chi L_train(theta; chi)``.
+        mixed_product: ``(theta, u) -> d^2 L_train / (dchi dtheta) . u``
+            (:func:`exact_mixed_product` or :func:`finite_difference_mixed_product` with
+            their other arguments bound).
         params (dict[str, Tensor]): ``theta``.
         inner_grads (Sequence[Tensor]): ``grad_theta L_train(theta; chi)``.
-        lr (float): the virtual learning rate ``eta``.
-        eps (float): finite-difference scale (see :func:`finite_difference_mixed_product`).
+        step: the virtual step's update ``g -> delta(g)``, a differentiable function of the
+            gradients (see :mod:`.virtual_steps`).
 
     Returns:
-        tuple: (gradient w.r.t. the policy, a list shaped like ``policy_grad_at``'s output;
+        tuple: (gradient w.r.t. the policy, a list shaped like ``mixed_product``'s output;
         the outer loss value ``L_val(theta')``, detached).
     """
-    outer_value, v = outer_at(virtual_step(params, inner_grads, lr))
-    mixed = finite_difference_mixed_product(policy_grad_at, params, v, eps)
-    return [-lr * m for m in mixed], outer_value.detach()
+    g = [t.detach().requires_grad_() for t in inner_grads]
+    delta = step(g)
+    virtual = {n: p.detach() + d.detach() for (n, p), d in zip(params.items(), delta)}
+    outer_value, v = outer_at(virtual)
+    # u = (d delta / d g)^T v: for SGD simply -eta v
+    u = torch.autograd.grad(delta, g, grad_outputs=[x.to(d.dtype) for x, d in zip(v, delta)],
+                            allow_unused=True)
+    u = [torch.zeros_like(t) if x is None else x for t, x in zip(g, u)]
+    return mixed_product(params, u), outer_value.detach()

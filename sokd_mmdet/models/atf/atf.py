@@ -100,7 +100,7 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
         super().__init__(**kwargs)
         self.teacher_trainable_modules = teacher_trainable_modules
         if teacher_trainable_modules is not None:
-            self.fine_tune_only(teacher_trainable_modules)
+            self.teacher_trainable_modules = self.fine_tune_only(teacher_trainable_modules)
         if not any(p.requires_grad for p in self.teacher.parameters()):
             raise ValueError('ATF fine-tunes the teacher, but every teacher parameter has '
                              'requires_grad=False (frozen_stages, norm_cfg.requires_grad=False '

@@ -1,5 +1,6 @@
 """ATF's teacher fine-tuning, restricted to the teacher's head, under SoKD."""
 from contextlib import nullcontext
+from functools import partial
 from typing import Dict, Sequence, Tuple
 
 import torch
@@ -69,10 +70,7 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
                              'adapts): remove teacher_forward from the config')
         super().__init__(**kwargs)  # SoKD freezes the whole teacher
         self.teacher_forward = 'loss'  # the whole teacher runs (see _record_teacher)
-        if isinstance(teacher_trainable_modules, str):
-            teacher_trainable_modules = (teacher_trainable_modules, )
-        self.teacher_trainable_modules = tuple(teacher_trainable_modules)
-        self.fine_tune_only(self.teacher_trainable_modules)
+        self.teacher_trainable_modules = self.fine_tune_only(teacher_trainable_modules)
         self._check_refined_outside(self.teacher_trainable_modules)
         self._teacher_step = False
         self._teacher_terms: Dict[str, Tensor] = dict()
@@ -126,18 +124,15 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
                     'policy for fixed teacher knowledge, so fine-tune only modules after '
                     'every refined recorder (the head after the neck)')
 
-    def _live_record(self, recorder: str, from_student: bool = False, record_idx: int = 0,
-                     data_idx=None) -> Tensor:
-        """A teacher record of this step's forward, with its graph."""
-        record = self._live_records[recorder][record_idx]
-        return record if data_idx is None else record[data_idx]
-
     def loss(self, batch_inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
         """SoKD's inner objective; on teacher steps it also collects the teacher's terms."""
         losses = super().loss(batch_inputs, data_samples)
         if self._teacher_step:  # the student records of the inner pass are current
-            self._teacher_terms.update(
-                add_prefix(self.teacher_divergences(self._live_record), 'teacher.distill'))
+            # the teacher logits of this step's forward, with their graph, as recorded
+            with self._teacher_knowledge(self._live_records):
+                divergences = self.teacher_divergences(
+                    partial(self.distiller.get_record, augment=False))
+            self._teacher_terms.update(add_prefix(divergences, 'teacher.distill'))
             self._live_records = None
         return losses
 

@@ -1,5 +1,5 @@
 """The teacher side of ATF, shared by :class:`ATF` and :class:`ATFSoKD`."""
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.optim import OptimWrapper
 from torch import Tensor
@@ -87,8 +87,11 @@ class TeacherFineTuningMixin:
         self.teacher_end = teacher_end
         self.atf_losses = self._find_atf_losses()
 
-    def fine_tune_only(self, names: Sequence[str]) -> None:
+    def fine_tune_only(self, names: Sequence[str]) -> Tuple[str, ...]:
         """Make the teacher's submodules ``names`` (and only them) trainable.
+
+        Returns:
+            tuple[str]: the names (a single string becomes a one-name tuple).
 
         Raises:
             ValueError: ``names`` is empty, or names a module the teacher does not have.
@@ -107,6 +110,7 @@ class TeacherFineTuningMixin:
         self.teacher.requires_grad_(False)
         for name in names:
             modules[name].requires_grad_(True)
+        return tuple(names)
 
     def _find_atf_losses(self) -> List[str]:
         mappings = self.distiller.loss_forward_mappings
@@ -138,7 +142,7 @@ class TeacherFineTuningMixin:
         Args:
             teacher_record (callable, optional): called with a teacher entry of
                 ``loss_forward_mappings`` (``recorder=``, ``record_idx=``, ...), it returns
-                the teacher logits with their graph; None reads them from the distiller.
+                the teacher logits; None: ``distiller.get_record``.
         """
         losses = dict()
         for name in self.atf_losses:

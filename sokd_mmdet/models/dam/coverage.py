@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ..losses.masked import masked_distill_loss
+from .targets import boxes_in_cells, centre_cells
 
 
 def gt_centre_recall(mask: Tensor, boxes: Tensor, stride: Tuple[float, float]) -> Optional[float]:
@@ -30,13 +31,9 @@ def gt_centre_recall(mask: Tensor, boxes: Tensor, stride: Tuple[float, float]) -
     """
     if len(boxes) == 0:
         return None
-    h, w = mask.shape
-    sy, sx = stride
-    cells = boxes.float() / boxes.new_tensor([sx, sy, sx, sy]).float()
-    cells = torch.minimum(cells.clamp_min(0), cells.new_tensor([w, h, w, h]))
-    cy = ((cells[:, 1] + cells[:, 3]) / 2).floor().long().clamp(max=h - 1)
-    cx = ((cells[:, 0] + cells[:, 2]) / 2).floor().long().clamp(max=w - 1)
-    return float((mask[cy, cx] > 0).float().mean())
+    cells = boxes_in_cells(boxes.float(), tuple(stride), mask.shape)
+    _, _, ci, cj = centre_cells(cells, mask.shape)
+    return float((mask[ci.long(), cj.long()] > 0).float().mean())
 
 
 def spatial_mass_outside(feat: Tensor, mask: Tensor, tau: float = 1.0) -> Tensor:

@@ -10,8 +10,43 @@ the level's ``stride`` to get continuous cell coordinates, its centre ``c`` fall
 integer cell ``floor(c)``, and the offset target is ``c - floor(c)`` (measured from the cell's
 top-left corner).
 """
+from typing import Sequence, Tuple, Union
+
 import torch
 from torch import Tensor
+
+
+def boxes_in_cells(boxes: Tensor, stride: Union[float, Sequence[float]],
+                   feat_hw: Sequence[int]) -> Tensor:
+    """Boxes (x1, y1, x2, y2) in input pixels as continuous cells of an (H, W) map.
+
+    Boxes reaching out of the image are clipped to the map, as CenterNet does, so that every
+    centre falls on the map.
+
+    Args:
+        boxes (Tensor): (n, 4) boxes in input pixels (floating point).
+        stride (float or Sequence[float]): input pixels per cell, one number or (sy, sx).
+        feat_hw (Sequence[int]): the map size (H, W).
+    """
+    H, W = int(feat_hw[0]), int(feat_hw[1])
+    if isinstance(stride, (tuple, list)):
+        sy, sx = stride
+        stride = boxes.new_tensor([sx, sy, sx, sy])
+    return torch.minimum((boxes / stride).clamp_min(0), boxes.new_tensor([W, H, W, H]))
+
+
+def centre_cells(cells: Tensor, feat_hw: Sequence[int]) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Centres of boxes given in cells (:func:`boxes_in_cells`) and the cells holding them.
+
+    Returns:
+        tuple[Tensor]: ``cy``, ``cx`` (continuous centres) and ``ci``, ``cj`` (the integer
+        row and column, as floats); a centre exactly on the right/bottom border belongs to
+        the last cell.
+    """
+    cx = (cells[:, 0] + cells[:, 2]) / 2
+    cy = (cells[:, 1] + cells[:, 3]) / 2
+    return (cy, cx, cy.floor().clamp(max=int(feat_hw[0]) - 1),
+            cx.floor().clamp(max=int(feat_hw[1]) - 1))
 
 
 def gaussian_radius(box_h: Tensor, box_w: Tensor, min_overlap: float = 0.7) -> Tensor:
@@ -98,20 +133,13 @@ def centernet_targets(gt_bboxes: list,
         for i, b in enumerate(gt_bboxes)
     ])
 
-    # Boxes reaching out of the image are clipped to the map first, as CenterNet does, so
-    # that every centre falls on the map.
-    bounds = boxes.new_tensor([W, H, W, H])
-    boxes = torch.minimum((boxes / stride).clamp_min(0), bounds)
+    boxes = boxes_in_cells(boxes, stride, (H, W))
     bw = boxes[:, 2] - boxes[:, 0]
     bh = boxes[:, 3] - boxes[:, 1]
     keep = torch.maximum(bw, bh) >= min_size
     boxes, bw, bh, img = boxes[keep], bw[keep], bh[keep], img[keep]
 
-    cx = (boxes[:, 0] + boxes[:, 2]) / 2
-    cy = (boxes[:, 1] + boxes[:, 3]) / 2
-    # A centre exactly on the right/bottom border belongs to the last cell.
-    ci = cy.floor().clamp(max=H - 1)
-    cj = cx.floor().clamp(max=W - 1)
+    cy, cx, ci, cj = centre_cells(boxes, (H, W))
 
     radius = gaussian_radius(bh, bw, min_overlap).floor().clamp_min(0)
     sigma = (2 * radius + 1) / 6

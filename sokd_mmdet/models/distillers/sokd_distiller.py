@@ -1,4 +1,5 @@
 """The SoKD distiller: MMRazor's configurable distiller with refined teacher knowledge."""
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
 
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -71,6 +72,7 @@ class SoKDDistiller(ConfigurableDistiller):
         if self.dafa is not None:
             self._check_no_detached_targets()
         self._augmented = dict()
+        self._held_masks: Optional[Dict[str, Tensor]] = None
         self._gt_bboxes: Optional[List[Tensor]] = None
         self._input_hw: Optional[Sequence[int]] = None
         sokd = [n for n, m in self.distill_losses.items() if isinstance(m, SoKDLoss)]
@@ -227,11 +229,29 @@ class SoKDDistiller(ConfigurableDistiller):
                 losses[name] = module(**kwargs)
                 continue
             feat = next(iter(kwargs.values()))
+            mask = None if self._held_masks is None else self._held_masks.get(name)
             terms = module(**kwargs, dam=self.dam, gt_bboxes=self._gt_bboxes,
-                           stride=self._stride(feat))
+                           stride=self._stride(feat), mask=mask)
             for key, value in terms.items():
                 losses[name if key == 'loss' else f'{name}_{key}'] = value
         return losses
+
+    @contextmanager
+    def hold_masks(self):
+        """Within the block, every :class:`SoKDLoss` reuses the DAM mask of its last forward.
+
+        DAM's masks are a discrete selection (top-k peaks of the mutual heatmap): rebuilt at
+        the perturbed parameters of the policy step's passes, one flipped cell turns a
+        central difference into a jump over ``2 eps``. Holding them makes every pass
+        evaluate the same function of the parameters and the magnitudes.
+        """
+        self._held_masks = {name: module.last_mask
+                            for name, module in self.distill_losses.items()
+                            if isinstance(module, SoKDLoss) and module.last_mask is not None}
+        try:
+            yield
+        finally:
+            self._held_masks = None
 
     def mask_areas(self) -> Dict[str, Tensor]:
         """``dam/mask_area/<loss name>``: the mean DAM mask of each SoKD loss's last inner

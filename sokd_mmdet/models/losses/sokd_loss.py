@@ -59,8 +59,13 @@ class SoKDLoss(nn.Module):
         self.gt_weight = gt_weight
         self.area_normalize = area_normalize
         self.gt_to_features = gt_to_features
-        # the share of the map the last forward's DAM mask covered (for the logs), or None
-        self.last_mask_area: Optional[Tensor] = None
+        # the last forward's DAM mask (detached), or None; the policy step reuses it
+        self.last_mask: Optional[Tensor] = None
+
+    @property
+    def last_mask_area(self) -> Optional[Tensor]:
+        """The share of the map the last forward's DAM mask covered (for the logs), or None."""
+        return None if self.last_mask is None else self.last_mask.mean()
 
     def base_forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
         """The wrapped loss on the whole maps (the outer objective's ``L_base``)."""
@@ -71,7 +76,8 @@ class SoKDLoss(nn.Module):
                 preds_T: Tensor,
                 dam: Optional[nn.Module] = None,
                 gt_bboxes: Optional[List[Tensor]] = None,
-                stride: Optional[float] = None) -> Dict[str, Tensor]:
+                stride: Optional[float] = None,
+                mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Inner-objective terms for one distillation point.
 
         Args:
@@ -80,12 +86,15 @@ class SoKDLoss(nn.Module):
             dam (nn.Module, optional): the distiller's shared DAM.
             gt_bboxes (list[Tensor], optional): per image (n_i, 4) boxes in input pixels.
             stride (float, optional): input pixels per feature cell.
+            mask (Tensor, optional): a DAM mask (N, 1, H, W) to use instead of decoding one
+                from this forward's DAM outputs: the policy step holds the mask of its draw
+                fixed across its passes, so that they differentiate one function.
 
         Returns:
             dict[str, Tensor]: the weighted terms (keys as in the class docstring).
         """
         losses = dict()
-        self.last_mask_area = None
+        self.last_mask = None
         if self.full_weight:
             losses['loss'] = self.full_weight * self.base_loss(preds_S, preds_T)
         if dam is None:
@@ -94,8 +103,9 @@ class SoKDLoss(nn.Module):
         if self.align_weight:
             losses['align'] = self.align_weight * dam.loss_align(out_s, out_t)
         if self.masked_weight:
-            mask = dam.masks(out_s, out_t)
-            self.last_mask_area = mask.mean()
+            if mask is None:
+                mask = dam.masks(out_s, out_t)
+            self.last_mask = mask.detach()
             losses['masked'] = self.masked_weight * masked_distill_loss(
                 self.base_loss, preds_S, preds_T, mask, self.area_normalize)
         if dam.supervision == 'gt' and gt_bboxes is not None and self.gt_weight:
