@@ -61,8 +61,8 @@ def _enable_amp(cfg: Config) -> None:
     With CUDA: MMEngine's ``AmpOptimWrapper`` (float16, dynamic loss scaling). Without:
     :class:`CPUAutocastOptimWrapper` (bfloat16 autocast, no scaling needed). The policy's
     gradients are set by hand (unrolled + RELAX estimates, never scaled), so its optimiser
-    stays a plain ``OptimWrapper``; the virtual passes of the policy step run under the
-    student wrapper's autocast.
+    stays a plain ``OptimWrapper``; the passes of the policy step run in float32 with
+    autocast off (finite differences and second derivatives in half precision were noise).
     """
     import torch
     wrapper = cfg.optim_wrapper

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.logging import print_log
 from mmengine.dist import all_reduce_params, get_world_size
-from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
@@ -49,6 +49,35 @@ def average_gradients(params) -> None:
     grads = [p.grad for p in params if p.grad is not None]
     if grads:
         all_reduce_params(grads, coalesce=True, op='mean')
+
+
+def float32_records(records: Dict[str, list]) -> Dict[str, list]:
+    """Recorder records with every half-precision tensor (also inside tuples) in float32."""
+    def widen(value):
+        if isinstance(value, Tensor) and value.dtype in (torch.float16, torch.bfloat16):
+            return value.float()
+        if isinstance(value, (tuple, list)):
+            return type(value)(widen(v) for v in value)
+        return value
+
+    return {name: [widen(r) for r in recs] for name, recs in records.items()}
+
+
+@contextmanager
+def random_stream(seed: Optional[int], device: torch.device):
+    """Within the block, torch's global random stream restarts from ``seed``; restored after.
+
+    The passes of one policy step evaluate one function only if the student's own random
+    choices (a two-stage detector's proposal and RoI sampling) are the same in each: every
+    pass runs under the seed the inner forward ran under. None: no change.
+    """
+    if seed is None:
+        yield
+        return
+    devices = [device.index or 0] if device.type == 'cuda' else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 @MODELS.register_module()
@@ -256,7 +285,10 @@ class SoKD(SingleTeacherDistill):
         it = int(self.train_iter)
         self.train_iter += 1
         search = policy_ow is not None and self.search_at(it)
-        with student_ow.optim_context(self):
+        # the random draws of the student's own loss (Faster R-CNN's proposal and RoI
+        # samplers) are one draw for the inner forward and every pass of the policy step
+        seed = int(torch.randint(0, 2**62, ())) if search else None
+        with student_ow.optim_context(self), random_stream(seed, inputs.device):
             losses = self.loss(inputs, samples)
         check_finite_losses(losses, it)
         loss, log_vars = self.parse_losses(losses)
@@ -267,7 +299,7 @@ class SoKD(SingleTeacherDistill):
             search = search and held_out is not None
         if search:
             policy_grad, policy_log = self._policy_gradient(loss, losses, inputs, samples,
-                                                            student_ow, held_out)
+                                                            student_ow, held_out, seed)
             search = self._policy_step_is_finite(*policy_grad, it)
             log_vars.update(policy_log)
             log_vars['policy/skipped_steps'] = torch.tensor(float(self.skipped_policy_steps))
@@ -332,34 +364,46 @@ class SoKD(SingleTeacherDistill):
             self._use_teacher_records(current)
 
     def _policy_gradient(self, loss: Tensor, losses: Dict[str, Tensor], inputs, samples,
-                         student_ow: OptimWrapper,
-                         held_out=None) -> Tuple[tuple, Dict[str, Tensor]]:
+                         student_ow: OptimWrapper, held_out=None,
+                         seed: Optional[int] = None) -> Tuple[tuple, Dict[str, Tensor]]:
         """The unrolled gradient of the magnitudes and the RELAX reward (see :mod:`.unrolled`).
 
-        Every pass holds the DAM masks of this draw and runs in float32 (autocast off).
+        Every pass holds the DAM masks of this draw, runs in float32 (autocast off) and, with
+        ``seed``, draws the student's own random choices from the stream the inner forward
+        used (:func:`random_stream`).
 
         Args:
             held_out (tuple, optional): (inputs, data samples, teacher records) of the outer
                 loss's batch with ``outer_batch='previous'``; None: the inner step's batch.
+            seed (int, optional): the seed the inner forward ran under; None: the passes
+                draw from the global stream.
 
         Returns:
             tuple: ((magnitude gradient, reward), log variables).
         """
         device = inputs.device.type
-        with self.distiller.hold_masks(), torch.autocast(device, enabled=False):
+        if held_out is not None:
+            held_out = (*held_out[:2], float32_records(held_out[2]))
+        # teacher records of an autocast forward are in half precision: widen them
+        with self.distiller.hold_masks(), torch.autocast(device, enabled=False), \
+                self._teacher_knowledge(float32_records(self._teacher_records())):
             return self._float32_policy_gradient(loss, losses, inputs, samples, student_ow,
-                                                 held_out)
+                                                 held_out, seed)
 
-    def _float32_policy_gradient(self, loss, losses, inputs, samples, student_ow, held_out):
+    def _float32_policy_gradient(self, loss, losses, inputs, samples, student_ow, held_out,
+                                 seed):
         dafa = self.distiller.dafa
         theta = self.student_side_parameters()
         buffers = {n: b.clone() for n, b in self.named_buffers() if not n.startswith('teacher.')}
 
         def run(params, mode, data=(inputs, samples)):
-            out = functional_call(self, {**params, **buffers}, data, {'mode': mode})
+            with random_stream(seed, inputs.device):
+                out = functional_call(self, {**params, **buffers}, data, {'mode': mode})
             return self.parse_losses(out)[0]
 
-        mixed_precision = loss.dtype != torch.float32 or isinstance(student_ow, AmpOptimWrapper)
+        # MMEngine's AmpOptimWrapper and the CPU autocast wrapper both carry cast_dtype
+        mixed_precision = (loss.dtype in (torch.float16, torch.bfloat16)
+                           or getattr(student_ow, 'cast_dtype', None) is not None)
         if mixed_precision:  # the inner gradient again, in float32
             loss = run(dict(theta), INNER)
             losses = None

@@ -137,6 +137,19 @@ class DAFA(nn.Module):
         """Name of sub-policy ``k``, its ops joined by '+' (e.g. ``'Rotate+Cutout'``)."""
         return '+'.join(self.op_names[j] for j in self.sub_policies[k].tolist())
 
+    def sub_policy_index(self, ops: Sequence[str]) -> int:
+        """Index of the sub-policy made of ``ops``, in order (e.g. ``('Rotate', 'Cutout')``).
+
+        Raises:
+            ValueError: no sub-policy has these ops in this order.
+        """
+        name = '+'.join(ops)
+        for k in range(self.num_sub_policies):
+            if self.sub_policy_name(k) == name:
+                return k
+        raise ValueError(f'DAFA has no sub-policy {name!r}: sub-policies are ordered as the '
+                         f'ops are listed, {self.op_names}')
+
     def policy_parameters(self) -> Tuple[nn.Parameter, nn.Parameter, nn.Parameter]:
         """The policy parameters ``(weights, probs, magnitudes)`` for the policy optimiser.
 

@@ -286,8 +286,9 @@ class Noise(FeatureOp):
 
     The noise field depends on the level's shape, so it is drawn in :meth:`apply` from the
     generator passed in (on the generator's device, then moved to ``x``'s). The feature's
-    std is treated as a constant: it only sets the noise scale, and its gradient is
-    undefined for constant maps. Range 0 .. 0.1; differentiable in ``m``.
+    std is part of the function (after an op that depends on its own magnitude, the noise
+    scale does too), computed as ``sqrt(max(var, tiny))`` so that its gradient stays finite
+    on a constant map. Range 0 .. 0.1; differentiable in ``m``.
     """
 
     name = 'Noise'
@@ -300,11 +301,12 @@ class Noise(FeatureOp):
             eps = torch.randn(
                 x.shape, generator=generator, device=generator.device,
                 dtype=x.dtype).to(x.device)
-        flat = x.detach().flatten(1)
-        # Half-precision std over C*H*W elements loses too much accuracy.
-        std = flat.float().std(dim=1) if flat.dtype in (torch.float16, torch.bfloat16) \
-            else flat.std(dim=1)
-        std = std.to(x.dtype)
+        flat = x.flatten(1)
+        # Half-precision variance over C*H*W elements loses too much accuracy.
+        if flat.dtype in (torch.float16, torch.bfloat16):
+            flat = flat.float()
+        tiny = torch.finfo(flat.dtype).tiny
+        std = flat.var(dim=1).clamp_min(tiny).sqrt().to(x.dtype)
         scale = (self.value(magnitude, params).to(x.dtype) * std)[:, None, None, None]
         return x + scale * eps
 

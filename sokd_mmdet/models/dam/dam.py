@@ -226,9 +226,10 @@ class DAM(BaseModule):
             [b.to(heat.device) for b in gt_bboxes], stride, heat.shape[-2:])
         weight = tgt['weight'].to(heat.dtype)
         num_pos = weight.sum().clamp_min(1)
-        # float32 focal loss: under mixed precision log(p + 1e-12) would underflow to log(0)
+        # at least float32: under mixed precision log(p + 1e-12) would underflow to log(0)
+        wide = heat.float() if heat.dtype in (torch.float16, torch.bfloat16) else heat
         losses = dict(
-            heatmap=gaussian_focal_loss(heat.float(), tgt['heatmap']) / num_pos,
+            heatmap=gaussian_focal_loss(wide, tgt['heatmap'].to(wide.dtype)) / num_pos,
             wh=((out['wh'] - tgt['wh']).abs() * weight).sum() / num_pos,
             offset=((out['offset'] - tgt['offset']).abs() * weight).sum() / num_pos)
         return {key: self.loss_gt_weights[key] * loss for key, loss in losses.items()}
