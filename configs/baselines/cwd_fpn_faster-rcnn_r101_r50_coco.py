@@ -8,3 +8,5 @@ model = dict(
     architecture=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'),
     teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py'),
     teacher_ckpt=teacher_ckpt)
+# stop at the first NaN/inf loss term, naming it, before a checkpoint is written
+default_hooks = dict(finite_loss=dict(type='mmrazor.FiniteLossHook'))

@@ -1,4 +1,5 @@
-from .hooks import DAFAPolicyLoggerHook, SoKDVisualizationHook, TSTAugmenterLoggerHook
+from .hooks import (DAFAPolicyLoggerHook, FiniteLossHook, SoKDVisualizationHook,
+                    TSTAugmenterLoggerHook)
 from .loops import TeacherStudentTestLoop
 from .model_wrapper import SoKDDistributedDataParallel
 from .optimizers import CPUAutocastOptimWrapper, SoKDOptimWrapperConstructor
@@ -6,5 +7,6 @@ from .optimizers import CPUAutocastOptimWrapper, SoKDOptimWrapperConstructor
 __all__ = [
     'DAFAPolicyLoggerHook', 'TSTAugmenterLoggerHook', 'TeacherStudentTestLoop',
     'SoKDOptimWrapperConstructor', 'CPUAutocastOptimWrapper', 'SoKDVisualizationHook',
+    'FiniteLossHook',
     'SoKDDistributedDataParallel'
 ]

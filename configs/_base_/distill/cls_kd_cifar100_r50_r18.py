@@ -51,3 +51,5 @@ param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[60, 120, 1
                        gamma=0.2)
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
 find_unused_parameters = True
+# stop at the first NaN/inf loss term, naming it, before a checkpoint is written
+default_hooks = dict(finite_loss=dict(type='mmrazor.FiniteLossHook'))

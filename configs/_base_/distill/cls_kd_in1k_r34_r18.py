@@ -28,3 +28,5 @@ model = dict(
             fc=dict(type='ModuleOutputs', source='head.fc'))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
 find_unused_parameters = True
+# stop at the first NaN/inf loss term, naming it, before a checkpoint is written
+default_hooks = dict(finite_loss=dict(type='mmrazor.FiniteLossHook'))

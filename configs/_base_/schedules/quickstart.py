@@ -1,5 +1,6 @@
 # (inherits MMDetection's default runtime: hooks, logging, visualiser)
 _base_ = ['mmdet::_base_/default_runtime.py']
+custom_imports = dict(imports=['sokd_mmdet'], allow_failed_imports=False)  # FiniteLossHook
 # A short iteration-based schedule for 2 CPU cores: AdamW from scratch, warm-up, step decay.
 max_iters = 300
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
@@ -15,6 +16,8 @@ param_scheduler = [
          milestones=[int(max_iters * 0.75)], gamma=0.1)
 ]
 default_hooks = dict(
+    # stop at the first NaN/inf loss term, naming it, before a checkpoint is written
+    finite_loss=dict(type='mmrazor.FiniteLossHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=2),
     # iteration-based: log validation metrics at their iteration, not at epoch 0

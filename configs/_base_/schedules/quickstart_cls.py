@@ -1,6 +1,7 @@
 # A short iteration-based classification schedule for 2 CPU cores: SGD from scratch,
 # warm-up, cosine decay. (MMPretrain's runtime: hooks, logging, visualiser.)
 _base_ = ['mmpretrain::_base_/default_runtime.py']
+custom_imports = dict(imports=['sokd_mmdet'], allow_failed_imports=False)  # FiniteLossHook
 max_iters = 400
 train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict()
@@ -12,6 +13,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=False, begin=20, end=max_iters, eta_min=1e-4)
 ]
 default_hooks = dict(
+    # stop at the first NaN/inf loss term, naming it, before a checkpoint is written
+    finite_loss=dict(type='mmrazor.FiniteLossHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=2),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False))
