@@ -22,6 +22,9 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmrazor.SoKDOptimWrapperConstructor',
+    # as the CWD base (MMDetection's RetinaNet 1x): no gradient clipping. With DAM reading
+    # its features scale-free, the first iterations stay finite under the 500-iteration
+    # warm-up (tests/test_configs/test_coco_configs_train.py)
     student=dict(
         type='OptimWrapper',
         optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001)),

@@ -1,4 +1,5 @@
 """End to end through the tools: train a few iterations, checkpoint, resume, evaluate."""
+import glob
 import importlib.util
 import os.path as osp
 
@@ -122,3 +123,26 @@ def test_sokd_trains_with_amp(tiny_data, teacher_ckpt, tmp_path):
         assert torch.isfinite(torch.tensor(scalars[key].current())), key
     dafa = runner.model.distiller.dafa
     assert dafa.weights.detach().abs().max() > 0
+
+
+@pytest.mark.parametrize('name,lr_key', [
+    ('quickstart/cwd_retinanet_r34_r18_shapes.py', 'optim_wrapper.optimizer.lr'),
+    ('quickstart/sokd_cwd_retinanet_r34_r18_shapes.py', 'optim_wrapper.student.optimizer.lr'),
+])
+def test_diverging_run_stops_naming_the_term_without_a_nan_checkpoint(name, lr_key, tiny_data,
+                                                                      teacher_ckpt, tmp_path):
+    """Student lr 1e6: MMRazor's CWD (FiniteLossHook) and SoKD (its own step) both stop at
+    the first non-finite term; no checkpoint and no policy history is written after it."""
+    opts = tiny_options(tiny_data, str(tmp_path), iters=4, teacher_ckpt=teacher_ckpt)
+    clip = lr_key.replace('optimizer.lr', 'clip_grad')
+    opts.update({lr_key: 1e6, clip: None, 'default_hooks.checkpoint.interval': 1})
+    with pytest.raises(FloatingPointError, match=r'training stopped at iteration (\d+): '
+                       r'non-finite loss term\(s\) ') as err:
+        train_tool.main([config_path(name), '--cfg-options', *as_cli(opts)])
+    stopped = int(str(err.value).split('iteration ')[1].split(':')[0])
+    assert stopped >= 2
+    saved = sorted(int(osp.basename(p)[5:-4]) for p in glob.glob(str(tmp_path / 'iter_*.pth')))
+    assert saved == list(range(1, stopped))  # every checkpoint before the NaN, none after
+    for path in saved:
+        state = _load(str(tmp_path / f'iter_{path}.pth'))['state_dict']
+        assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
