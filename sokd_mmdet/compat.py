@@ -14,7 +14,10 @@ known breakages (see ``shared/notes/stack.md``) and nothing else:
    the Runner's message hub writes. Loading stays ``weights_only=True``; the classes MMEngine
    writes are added to torch's allow-list (:data:`MMENGINE_CHECKPOINT_GLOBALS`), and the local
    checkpoint loader is replaced by one that turns a refusal into a clear error naming the
-   objects that are not allowed. Nothing ever loads with ``weights_only=False``.
+   objects that are not allowed. Checkpoints named by URL (``http(s)://``,
+   ``torchvision://``, ``open-mmlab://``, ``pretrained=`` in ``init_cfg``), which MMEngine
+   unpickled with ``weights_only=False`` through ``torch.hub``, go through the same loader
+   (:func:`load_url_checkpoint`). Nothing ever loads with ``weights_only=False``.
    A history buffer also pickles its statistics methods, which protocol 2 writes as
    ``getattr(HistoryBuffer, 'min')``. ``builtins.getattr`` itself stays off the list (it would
    let a pickle read any attribute of an allowed object); the name is bound to
@@ -37,7 +40,8 @@ from packaging.version import Version
 __all__ = [
     'QuantizationUnavailableError', 'UnsafeCheckpointError', 'MMENGINE_CHECKPOINT_GLOBALS',
     'MMRAZOR_QUANTIZATION_MODULE', 'install_mmrazor_quantization_standin',
-    'allow_mmengine_checkpoints', 'load_checkpoint_file', 'history_buffer_attribute'
+    'allow_mmengine_checkpoints', 'load_checkpoint_file', 'load_url_checkpoint',
+    'history_buffer_attribute'
 ]
 
 MMRAZOR_QUANTIZATION_MODULE = 'mmrazor.structures.quantization'
@@ -196,14 +200,61 @@ def load_checkpoint_file(filename, map_location=None):
             'with torch.serialization.add_safe_globals([...]) before loading.') from err
 
 
-def _register_local_loader():
+def load_url_checkpoint(url, map_location=None, model_dir=None, progress=False):
+    """Load an ``http(s)://`` checkpoint through the same allow-list as a local one.
+
+    Replaces MMEngine's ``load_from_http`` (which calls ``torch.hub.load_state_dict_from_url``
+    with its default ``weights_only=False``, so a pickle in the hub cache ran its code). The
+    file is downloaded once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``, as
+    before; under DDP by local rank 0 first) and read by :func:`load_checkpoint_file`. The
+    ``torchvision://`` and ``open-mmlab://`` schemes resolve to such URLs and come here too.
+
+    Raises:
+        RuntimeError: the file is not in the cache and cannot be downloaded (names the URL
+            and the cache path where a copy can be put by hand).
+        UnsafeCheckpointError: it holds objects outside the allow-list.
+    """
+    from urllib.parse import urlparse
+
+    from mmengine.dist import get_dist_info
+    rank, world_size = get_dist_info()
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    cached = osp.join(model_dir, osp.basename(urlparse(url).path))
+
+    def download():
+        if osp.isfile(cached):
+            return
+        import os
+        os.makedirs(model_dir, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(url, cached, progress=progress)
+        except Exception as err:  # URLError, HTTPError, timeouts, ...
+            raise RuntimeError(
+                f'cannot download the checkpoint {url} ({type(err).__name__}: {err}). '
+                f'Download it on a machine with internet access and put it at {cached}, '
+                'or give a local path instead of the URL.') from err
+
+    if rank == 0:
+        download()
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            download()
+    return load_checkpoint_file(cached, map_location=map_location)
+
+
+def _register_safe_loaders():
     if importlib.util.find_spec('mmengine') is None:
         return
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', force=True)(load_checkpoint_file)
+    from mmengine.runner import checkpoint
+    checkpoint.CheckpointLoader.register_scheme(prefixes='', force=True)(load_checkpoint_file)
+    checkpoint.CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'), force=True)(load_url_checkpoint)
+    # load_from_torchvision and load_from_openmmlab call this module-level name directly
+    checkpoint.load_from_http = load_url_checkpoint
 
 
 MMRAZOR_STANDIN_INSTALLED = install_mmrazor_quantization_standin()
 if _TORCH >= Version('2.6'):
     allow_mmengine_checkpoints()
-    _register_local_loader()
+    _register_safe_loaders()

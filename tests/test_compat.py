@@ -1,4 +1,5 @@
 """The compatibility layer: what it fixes, what it refuses, and when it becomes unneeded."""
+import os.path as osp
 import pickle
 import subprocess
 import sys
@@ -126,3 +127,80 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
     assert compat.history_buffer_attribute(HistoryBuffer, 'mean') is HistoryBuffer.mean
     with pytest.raises(compat.UnsafeCheckpointError):
         compat.history_buffer_attribute(dict, 'min')
+
+
+class _Touch:
+    """A pickle that creates a file when it is loaded (the side effect to look for)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+@pytest.fixture
+def hub_home(tmp_path, monkeypatch):
+    """A torch hub cache of this test's own (no network: files are put there by hand)."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    ckpts = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    ckpts.mkdir(parents=True)
+    return ckpts
+
+
+def _url_schemes():
+    from mmengine.runner.checkpoint import get_external_models, get_torchvision_models
+    external = get_external_models()
+    name = next(k for k, v in external.items() if v.startswith('https://'))
+    return [
+        ('https://download.example.org/models/teacher.pth', 'teacher.pth'),
+        ('http://download.example.org/models/teacher.pth', 'teacher.pth'),
+        ('torchvision://resnet50', osp.basename(get_torchvision_models()['resnet50'])),
+        (f'open-mmlab://{name}', osp.basename(external[name])),
+    ]
+
+
+@pytest.mark.parametrize('url,cached', _url_schemes())
+def test_url_checkpoints_go_through_the_allow_list(url, cached, hub_home, tmp_path):
+    """Every URL scheme MMEngine knows is read with weights_only=True: a hostile pickle in
+    the hub cache is refused without running, a plain checkpoint loads."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    marker = tmp_path / 'pwned'
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'meta': {'x': _Touch(str(marker))}},
+               hub_home / cached)
+    with pytest.raises(compat.UnsafeCheckpointError, match=f'refused to load .*{cached}'):
+        CheckpointLoader.load_checkpoint(url)
+    assert not marker.exists()  # the pickle's code never ran
+    torch.save({'state_dict': {'w': torch.full((2, ), 3.0)}}, hub_home / cached)
+    assert torch.equal(CheckpointLoader.load_checkpoint(url)['state_dict']['w'],
+                       torch.full((2, ), 3.0))
+
+
+def test_pretrained_init_cfg_url_goes_through_the_allow_list(hub_home, tmp_path):
+    from mmengine.model import BaseModule
+    marker = tmp_path / 'pwned'
+    torch.save({'state_dict': {'weight': torch.zeros(1, 1)}, 'x': _Touch(str(marker))},
+               hub_home / 'linear.pth')
+
+    class Net(BaseModule):
+        def __init__(self):
+            super().__init__(init_cfg=dict(
+                type='Pretrained', checkpoint='https://download.example.org/linear.pth'))
+            self.linear = torch.nn.Linear(1, 1, bias=False)
+
+    with pytest.raises(compat.UnsafeCheckpointError):
+        Net().init_weights()
+    assert not marker.exists()
+
+
+def test_undownloadable_url_names_the_url_and_the_cache_path(hub_home, monkeypatch):
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def offline(url, dst, **kwargs):
+        raise OSError('[Errno -3] Temporary failure in name resolution')
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
+    url = 'https://download.example.org/models/missing.pth'
+    with pytest.raises(RuntimeError, match=f'cannot download the checkpoint {url} .*put it at '
+                       f'{hub_home / "missing.pth"}'):
+        CheckpointLoader.load_checkpoint(url)

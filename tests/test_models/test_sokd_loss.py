@@ -113,3 +113,72 @@ def test_dam_gt_losses_reach_the_features_only_when_asked(to_features):
     # the other terms still reach the student's features
     other = out['masked'] + out['align']
     assert torch.autograd.grad(other, s)[0].abs().sum() > 0
+
+
+def _slow_masked_cwd(s, t, mask, tau, weight):
+    """Reference: per image and channel, KL of the softmaxes over the masked cells."""
+    n, c = s.shape[:2]
+    total = 0.0
+    for i in range(n):
+        cells = mask[i, 0].flatten() > 0
+        if not cells.any():
+            continue
+        w = mask[i, 0].flatten()[cells]
+        for j in range(c):
+            ps = torch.softmax(s[i, j].flatten()[cells] / tau + w.log(), 0)
+            pt = torch.softmax(t[i, j].flatten()[cells] / tau + w.log(), 0)
+            total = total + (pt * (pt.log() - ps.log())).sum()
+    return weight * tau**2 * total / (n * c)
+
+
+@pytest.mark.parametrize('weighted', [False, True])
+def test_masked_softmax_cwd_matches_a_slow_reference(weighted):
+    from sokd_mmdet.models.losses.masked import masked_channel_wise_divergence
+    g = torch.Generator().manual_seed(0)
+    s = torch.randn(3, 4, 5, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(3, 4, 5, 6, generator=g, dtype=torch.float64)
+    mask = (torch.rand(3, 1, 5, 6, generator=g) > 0.6).double()
+    mask[2] = 0  # an empty mask: the image contributes nothing
+    if weighted:
+        mask = mask * torch.rand(3, 1, 5, 6, generator=g, dtype=torch.float64)
+    out = masked_channel_wise_divergence(s, t, mask, tau=2.0, loss_weight=3.0)
+    ref = _slow_masked_cwd(s, t, mask, 2.0, 3.0)
+    torch.testing.assert_close(out, ref)
+    (g_out, ) = torch.autograd.grad(out, s)
+    (g_ref, ) = torch.autograd.grad(ref, s)
+    torch.testing.assert_close(g_out, g_ref)
+    assert torch.isfinite(g_out).all() and (g_out[2] == 0).all()
+
+
+def test_masked_softmax_cwd_with_a_full_mask_is_cwd():
+    from mmrazor.models.losses import ChannelWiseDivergence
+
+    from sokd_mmdet.models.losses.masked import masked_channel_wise_divergence
+    s, t = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    cwd = ChannelWiseDivergence(tau=1.5, loss_weight=10)
+    torch.testing.assert_close(
+        masked_channel_wise_divergence(s, t, torch.ones(2, 1, 4, 4), 1.5, 10), cwd(s, t))
+    # zero-filling keeps the masked-out cells in the softmax: another value
+    mask = torch.zeros(2, 1, 4, 4)
+    mask[..., :2, :2] = 1
+    zero_filled = cwd(s * mask, t * mask)
+    assert not torch.allclose(masked_channel_wise_divergence(s, t, mask, 1.5, 10), zero_filled)
+
+
+def test_sokd_loss_masked_softmax_option():
+    from sokd_mmdet.models.losses import SoKDLoss
+    with pytest.raises(ValueError, match="base_loss must be dict\\(type='ChannelWiseDivergence'"):
+        SoKDLoss(dict(type='mmrazor.L2Loss'), masked_softmax=True, area_normalize=False)
+    with pytest.raises(ValueError, match='set area_normalize=False'):
+        SoKDLoss(dict(type='mmrazor.ChannelWiseDivergence'), masked_softmax=True)
+    loss = SoKDLoss(dict(type='mmrazor.ChannelWiseDivergence', tau=1.0, loss_weight=10),
+                    masked_softmax=True, area_normalize=False)
+    from sokd_mmdet.models.dam import DAM
+    dam = DAM(in_channels=4, feat_channels=4)
+    s, t = torch.randn(2, 4, 6, 6), torch.randn(2, 4, 6, 6)
+    mask = torch.zeros(2, 1, 6, 6)
+    mask[:, :, 1:4, 2:5] = 1
+    terms = loss(s, t, dam=dam, mask=mask)
+    from sokd_mmdet.models.losses.masked import masked_channel_wise_divergence
+    torch.testing.assert_close(terms['masked'],
+                               masked_channel_wise_divergence(s, t, mask, 1.0, 10))

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
-from .masked import masked_distill_loss
+from .masked import masked_channel_wise_divergence, masked_distill_loss
 
 
 @MODELS.register_module()
@@ -41,6 +41,10 @@ class SoKDLoss(nn.Module):
             student) and, through the refined teacher features, the DAFA magnitudes. False
             trains only the DAM heads with them (the features are detached for these terms,
             at the cost of a second pass of the small DAM heads). Defaults to True.
+        masked_softmax (bool): for a ``ChannelWiseDivergence`` base loss, compute ``L_DA``
+            with the spatial softmax over the masked positions only
+            (:func:`~.masked.masked_channel_wise_divergence`) instead of on zero-filled
+            maps, whose masked-out cells keep part of the softmax mass. Defaults to False.
     """
 
     def __init__(self,
@@ -50,9 +54,19 @@ class SoKDLoss(nn.Module):
                  full_weight: float = 0.0,
                  gt_weight: float = 1.0,
                  area_normalize: bool = True,
-                 gt_to_features: bool = True) -> None:
+                 gt_to_features: bool = True,
+                 masked_softmax: bool = False) -> None:
         super().__init__()
         self.base_loss = MODELS.build(base_loss)
+        if masked_softmax:
+            if type(self.base_loss).__name__ != 'ChannelWiseDivergence':
+                raise ValueError('SoKDLoss(masked_softmax=True) restricts the spatial softmax '
+                                 "of CWD: base_loss must be dict(type='ChannelWiseDivergence'"
+                                 f', ...), got {type(self.base_loss).__name__}')
+            if area_normalize:
+                raise ValueError('SoKDLoss(masked_softmax=True) normalises over the mask by '
+                                 'its softmax: set area_normalize=False')
+        self.masked_softmax = masked_softmax
         self.masked_weight = masked_weight
         self.align_weight = align_weight
         self.full_weight = full_weight
@@ -106,8 +120,13 @@ class SoKDLoss(nn.Module):
             if mask is None:
                 mask = dam.masks(out_s, out_t)
             self.last_mask = mask.detach()
-            losses['masked'] = self.masked_weight * masked_distill_loss(
-                self.base_loss, preds_S, preds_T, mask, self.area_normalize)
+            if self.masked_softmax:
+                masked = masked_channel_wise_divergence(
+                    preds_S, preds_T, mask, self.base_loss.tau, self.base_loss.loss_weight)
+            else:
+                masked = masked_distill_loss(self.base_loss, preds_S, preds_T, mask,
+                                             self.area_normalize)
+            losses['masked'] = self.masked_weight * masked
         if dam.supervision == 'gt' and gt_bboxes is not None and self.gt_weight:
             if not self.gt_to_features:
                 out_s, out_t = dam(preds_S.detach()), dam(preds_T.detach())
