@@ -59,7 +59,7 @@ def test_registry_build_and_defaults():
     assert torch.equal(dafa.weights.data, torch.zeros(36))
     assert torch.equal(dafa.probs.data, torch.full((36, 2), 0.5))
     assert torch.equal(dafa.magnitudes.data, torch.full((36, 2), 0.5))
-    assert [p.shape for p in dafa.control_variate.parameters()] == [(64, 36 * 3), (64, ),
+    assert [p.shape for p in dafa.control_variate.parameters()] == [(64, 36 * 4), (64, ),
                                                                     (1, 64), (1, )]
     assert dafa.policy_parameters() == (dafa.weights, dafa.probs, dafa.magnitudes)
     assert dafa.enabled and dafa.draw == 'batch' and dafa.temperature == 0.5

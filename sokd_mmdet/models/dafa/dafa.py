@@ -63,7 +63,8 @@ class DAFA(nn.Module):
         temperature (float): temperature of the relaxation fed to the control variate.
             Defaults to 0.5.
         cv_hidden (int): hidden width of the control variate, an MLP
-            Linear(S + S*K, cv_hidden)-ReLU-Linear(cv_hidden, 1). Defaults to 64.
+            Linear(S * 2^K, cv_hidden)-ReLU-Linear(cv_hidden, 1) over the relaxed
+            (sub-policy, flags) outcome. Defaults to 64.
         init_prob (float): initial apply probability of every op. Defaults to 0.5.
         init_magnitude (float): initial magnitude of every op. Defaults to 0.5.
         prob_eps (float): :meth:`clamp_` keeps probabilities in [eps, 1 - eps], so every
@@ -180,7 +181,7 @@ class DAFA(nn.Module):
             noise=noise.to(device),
             outcome=outcome.to(device),
             index=outcome.index,
-            row_flags=outcome.flags[torch.arange(n), outcome.index],
+            row_flags=outcome.flags,
             param_seed=seeds[0],
             noise_seed=seeds[1],
             batch_size=int(batch_size))

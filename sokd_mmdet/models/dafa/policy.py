@@ -5,18 +5,21 @@ A sub-policy is an ordered tuple of ``K`` distinct feature ops. The policy has p
 probability that each op of a sub-policy is applied) and ``m`` (S, K) (magnitudes; they get
 ordinary gradients through the ops and do not appear here).
 
-The choice ``k`` and the flags ``b`` are discrete, so ``(w, p)`` get a score-function
-gradient with a learned control variate: RELAX (Grathwohl et al., "Backpropagation through
-the Void", ICLR 2018), as DADA does for image augmentation (Li et al., ECCV 2020). RELAX
-needs, for each draw, a continuous relaxation ``z`` whose hard threshold ``H(z)`` is the
-outcome, and a sample ``z~`` of the same relaxation conditioned on the outcome (REBAR,
-Tucker et al. 2017). Both are functions of stored uniform noise, so they can be rebuilt with
-a graph after the outcome has been used:
+A draw is the choice ``k`` *and the K apply flags of that sub-policy*: one outcome of a
+categorical over the ``C = S * 2^K`` pairs ``(k, b)``, with log-probability
+``log pi_k + sum_i [b_i log p_ki + (1 - b_i) log(1 - p_ki)]`` (:func:`joint_log_probs`). Only
+what the draw uses is random: the flags of the sub-policies not drawn are never sampled, so
+the score function holds the drawn sub-policy's choice and its K flags only (an earlier
+form drew all S*K flags, and 70 of the 72 score terms were pure noise).
 
-- categorical: ``z_j = log pi_j - log(-log u_j)``, ``k = argmax z``;
-- Bernoulli, for all S*K flags: ``z = logit(p) + logit(u)``, ``b = z > 0``. All flags are
-  drawn (only row ``k`` is used) so that ``z`` is a smooth function of every parameter,
-  which RELAX's unbiasedness relies on.
+The outcome is discrete, so ``(w, p)`` get a score-function gradient with a learned control
+variate: RELAX (Grathwohl et al., "Backpropagation through the Void", ICLR 2018), as DADA does
+for image augmentation (Li et al., ECCV 2020). RELAX needs a continuous relaxation ``z`` whose
+hard threshold ``H(z)`` is the outcome and a sample ``z~`` of it conditioned on the outcome
+(REBAR, Tucker et al. 2017); for the categorical over pairs both are Gumbel-max: ``z_j =
+theta_j - log(-log u_j)``, ``(k, b) = argmax z``, ``z~`` from the other half of the noise.
+Both are functions of stored uniform noise, so they can be rebuilt with a graph after the
+outcome has been used.
 
 All functions accept parameters of shape (S,)/(S, K) (shared by the n draws) or
 (n, S)/(n, S, K) (one copy per draw, which is how per-draw gradients are computed).
@@ -29,8 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
-    'ESTIMATORS', 'PolicyNoise', 'Outcome', 'RelaxedSample', 'enumerate_sub_policies',
-    'check_estimator', 'draw_noise', 'relaxed_sample', 'sample_outcome',
+    'ESTIMATORS', 'PolicyNoise', 'Outcome', 'enumerate_sub_policies', 'check_estimator',
+    'flag_patterns', 'joint_log_probs', 'draw_noise', 'relaxed_sample', 'sample_outcome',
     'conditional_relaxed_sample', 'log_prob', 'control_variate_input',
     'build_control_variate', 'relax_gradient', 'relax_gradient_per_draw'
 ]
@@ -39,19 +42,15 @@ ESTIMATORS = ('relax', 'reinforce')
 
 
 class PolicyNoise(NamedTuple):
-    """Uniform(0, 1) noise of ``n`` policy draws.
+    """Uniform(0, 1) noise of ``n`` policy draws over the ``C = S * 2^K`` outcomes.
 
     Attributes:
-        u_cat (Tensor): (n, S) noise of the categorical sample.
-        u_ber (Tensor): (n, S, K) noise of the Bernoulli samples.
-        v_cat (Tensor): (n, S) noise of the conditional categorical sample.
-        v_ber (Tensor): (n, S, K) noise of the conditional Bernoulli samples.
+        u (Tensor): (n, C) noise of the sample ``z``.
+        v (Tensor): (n, C) noise of the conditional sample ``z~``.
     """
 
-    u_cat: Tensor
-    u_ber: Tensor
-    v_cat: Tensor
-    v_ber: Tensor
+    u: Tensor
+    v: Tensor
 
     def to(self, *args, **kwargs) -> 'PolicyNoise':
         """Move/cast every field (arguments as for :meth:`torch.Tensor.to`)."""
@@ -63,8 +62,7 @@ class Outcome(NamedTuple):
 
     Attributes:
         index (Tensor): (n,) long, the chosen sub-policy ``k`` of each draw.
-        flags (Tensor): (n, S, K) bool, the apply flags of every sub-policy; the
-            augmentation uses row ``index``.
+        flags (Tensor): (n, K) bool, the apply flags of the chosen sub-policy.
     """
 
     index: Tensor
@@ -74,17 +72,11 @@ class Outcome(NamedTuple):
         """Move every field to a device (arguments as for :meth:`torch.Tensor.to`)."""
         return Outcome(*(t.to(*args, **kwargs) for t in self))
 
-
-class RelaxedSample(NamedTuple):
-    """Continuous relaxation ``z`` of ``n`` policy draws.
-
-    Attributes:
-        cat (Tensor): (n, S) perturbed log-probabilities; the argmax is the sub-policy.
-        ber (Tensor): (n, S, K) perturbed logits; positive entries are applied flags.
-    """
-
-    cat: Tensor
-    ber: Tensor
+    def joint(self) -> Tensor:
+        """(n,) index of the outcome among the ``S * 2^K`` pairs: ``k * 2^K + sum b_i 2^i``."""
+        k = self.flags.shape[-1]
+        bits = (self.flags.long() << torch.arange(k, device=self.flags.device)).sum(-1)
+        return self.index * 2**k + bits
 
 
 def enumerate_sub_policies(num_ops: int, k: int) -> Tensor:
@@ -124,6 +116,31 @@ def check_estimator(name: str) -> str:
     return name
 
 
+def flag_patterns(k: int, dtype: torch.dtype = torch.float64,
+                  device=None) -> Tensor:
+    """(2^K, K) the flag patterns ``b``, pattern ``j`` with ``b_i = (j >> i) & 1``."""
+    j = torch.arange(2**k, device=device)
+    return ((j[:, None] >> torch.arange(k, device=device)) & 1).to(dtype)
+
+
+def joint_log_probs(w: Tensor, p: Tensor) -> Tensor:
+    """Log-probabilities ``theta`` of the ``S * 2^K`` outcomes ``(k, b)``.
+
+    Args:
+        w (Tensor): (S,) or (n, S) sub-policy logits.
+        p (Tensor): (S, K) or (n, S, K) apply probabilities in (0, 1).
+
+    Returns:
+        Tensor: (C,) or (n, C), ``theta[k * 2^K + j] = log pi_k + log P(b = pattern j | k)``.
+    """
+    b = flag_patterns(p.shape[-1], torch.bool, p.device)  # (2^K, K)
+    # where, not b * log p: p of exactly 0 or 1 gives 0 * -inf = nan in a product
+    log_flags = torch.where(b, torch.log(p)[..., None, :],
+                            torch.log1p(-p)[..., None, :]).sum(-1)  # (..., S, 2^K)
+    theta = F.log_softmax(w, dim=-1)[..., None] + log_flags
+    return theta.flatten(-2)
+
+
 def draw_noise(n: int,
                num_sub_policies: int,
                k: int,
@@ -131,9 +148,9 @@ def draw_noise(n: int,
                dtype: torch.dtype = torch.float64) -> PolicyNoise:
     """Draw the uniform noise of ``n`` policy draws (on the generator's device).
 
-    Values are kept inside the open interval (0, 1) so that every logarithm and logit below
-    is finite. float64 keeps the thresholds of ``z`` and ``z~`` exact enough that the
-    conditional sample always reproduces the outcome.
+    Values are kept inside the open interval (0, 1) so that every logarithm below is finite.
+    float64 keeps the thresholds of ``z`` and ``z~`` exact enough that the conditional
+    sample always reproduces the outcome.
 
     Args:
         n (int): number of draws.
@@ -143,39 +160,42 @@ def draw_noise(n: int,
         dtype (torch.dtype): floating dtype of the noise.
 
     Returns:
-        PolicyNoise: fields of shapes (n, S), (n, S, K), (n, S), (n, S, K).
+        PolicyNoise: two fields of shape (n, S * 2^K).
     """
     eps = torch.finfo(dtype).eps
     device = generator.device if generator is not None else None
+    c = num_sub_policies * 2**k
 
-    def uniform(*shape):
-        u = torch.rand(*shape, generator=generator, dtype=dtype, device=device)
+    def uniform():
+        u = torch.rand(n, c, generator=generator, dtype=dtype, device=device)
         return u.clamp_(eps, 1 - eps)
 
-    s = num_sub_policies
-    return PolicyNoise(uniform(n, s), uniform(n, s, k), uniform(n, s), uniform(n, s, k))
+    return PolicyNoise(uniform(), uniform())
 
 
-def relaxed_sample(w: Tensor, p: Tensor, noise: PolicyNoise) -> RelaxedSample:
-    """Relaxed draw ``z`` (Gumbel-max for the choice, logistic for the flags).
+def relaxed_sample(w: Tensor, p: Tensor, noise: PolicyNoise) -> Tensor:
+    """Relaxed draw ``z = theta - log(-log u)`` (Gumbel-max over the outcomes).
 
     Args:
         w (Tensor): (S,) or (n, S) sub-policy logits.
         p (Tensor): (S, K) or (n, S, K) apply probabilities in (0, 1).
-        noise (PolicyNoise): the draws' noise (``u_cat``, ``u_ber`` are used).
+        noise (PolicyNoise): the draws' noise (``u`` is used).
 
     Returns:
-        RelaxedSample: ``cat`` (n, S) = log softmax(w) - log(-log u_cat) and
-        ``ber`` (n, S, K) = logit(p) + logit(u_ber).
+        Tensor: (n, S * 2^K); its argmax is the outcome.
     """
-    cat = F.log_softmax(w, dim=-1) - torch.log(-torch.log(noise.u_cat))
-    ber = torch.logit(p) + torch.logit(noise.u_ber)
-    return RelaxedSample(cat, ber)
+    return joint_log_probs(w, p) - torch.log(-torch.log(noise.u))
+
+
+def _outcome_of(joint: Tensor, k: int) -> Outcome:
+    bits = joint % 2**k
+    flags = ((bits[:, None] >> torch.arange(k, device=joint.device)) & 1).bool()
+    return Outcome(joint // 2**k, flags)
 
 
 @torch.no_grad()
 def sample_outcome(w: Tensor, p: Tensor, noise: PolicyNoise) -> Outcome:
-    """Discrete outcome ``H(z)`` of the relaxed draw: argmax of ``z_cat``, sign of ``z_ber``.
+    """Discrete outcome ``H(z)`` of the relaxed draw: the argmax of ``z``.
 
     Args:
         w (Tensor): (S,) or (n, S) sub-policy logits.
@@ -183,46 +203,39 @@ def sample_outcome(w: Tensor, p: Tensor, noise: PolicyNoise) -> Outcome:
         noise (PolicyNoise): the draws' noise.
 
     Returns:
-        Outcome: ``index`` (n,) ~ Cat(softmax(w)), ``flags`` (n, S, K) ~ Bernoulli(p).
+        Outcome: ``index`` (n,) ~ Cat(softmax(w)), ``flags`` (n, K) ~ Bernoulli(p[index]).
     """
-    z = relaxed_sample(w, p, noise)
-    return Outcome(z.cat.argmax(dim=-1), z.ber > 0)
+    return _outcome_of(relaxed_sample(w, p, noise).argmax(dim=-1), p.shape[-1])
 
 
 def conditional_relaxed_sample(w: Tensor, p: Tensor, noise: PolicyNoise,
-                               outcome: Outcome) -> RelaxedSample:
+                               outcome: Outcome) -> Tensor:
     """Relaxed draw ``z~ ~ p(z | H(z) = outcome)`` (REBAR/RELAX conditional sample).
 
-    Categorical (``pi = softmax(w)``): ``z~_k = -log(-log v_k)`` for the chosen ``k`` and
-    ``z~_j = -log(-log(v_j) / pi_j - log v_k)`` otherwise, which is always below ``z~_k``.
-    Bernoulli: ``u~ = (1 - p) + v p`` where ``b = 1``, ``u~ = v (1 - p)`` where ``b = 0``
-    (uniform on the part of (0, 1) that gives ``b``), ``z~ = logit(p) + logit(u~)``.
+    With ``q = softmax(theta)`` over the outcomes and ``j`` the drawn one:
+    ``z~_j = -log(-log v_j)`` and ``z~_i = -log(-log(v_i) / q_i - log v_j)`` otherwise,
+    which is always below ``z~_j`` (Gumbel-max conditioned on its argmax; the same sample
+    plus a constant ``log sum exp theta = 0``, theta being normalised).
 
     Args:
         w (Tensor): (S,) or (n, S) sub-policy logits.
         p (Tensor): (S, K) or (n, S, K) apply probabilities.
-        noise (PolicyNoise): the draws' noise (``v_cat``, ``v_ber`` are used).
+        noise (PolicyNoise): the draws' noise (``v`` is used).
         outcome (Outcome): the outcome to condition on.
 
     Returns:
-        RelaxedSample: ``cat`` (n, S) with argmax ``outcome.index``, ``ber`` (n, S, K)
-        positive exactly where ``outcome.flags``.
+        Tensor: (n, S * 2^K) with argmax ``outcome.joint()``.
     """
-    pi = F.softmax(w, dim=-1)
-    log_v = torch.log(noise.v_cat)
-    log_v_k = log_v.gather(1, outcome.index[:, None])
-    chosen = F.one_hot(outcome.index, log_v.shape[1]).bool()
-    cat = torch.where(chosen, -torch.log(-log_v), -torch.log(-log_v / pi - log_v_k))
-
-    eps = torch.finfo(noise.v_ber.dtype).eps
-    u = torch.where(outcome.flags, (1 - p) + noise.v_ber * p, noise.v_ber * (1 - p))
-    # (1 - p) + v p can round to 1 when v is within eps of 1; keep the logit finite.
-    ber = torch.logit(p) + torch.logit(u.clamp(max=1 - eps))
-    return RelaxedSample(cat, ber)
+    q = F.softmax(joint_log_probs(w, p), dim=-1)
+    log_v = torch.log(noise.v)
+    joint = outcome.joint()
+    log_v_j = log_v.gather(1, joint[:, None])
+    chosen = F.one_hot(joint, log_v.shape[1]).bool()
+    return torch.where(chosen, -torch.log(-log_v), -torch.log(-log_v / q - log_v_j))
 
 
 def log_prob(w: Tensor, p: Tensor, outcome: Outcome) -> Tensor:
-    """Log-probability of each draw's outcome: the choice and all S*K flags.
+    """Log-probability of each draw's outcome: the choice and the drawn sub-policy's flags.
 
     Args:
         w (Tensor): (S,) or (n, S) sub-policy logits.
@@ -230,30 +243,28 @@ def log_prob(w: Tensor, p: Tensor, outcome: Outcome) -> Tensor:
         outcome (Outcome): ``n`` outcomes.
 
     Returns:
-        Tensor: (n,) ``log pi_k + sum_{s,i} [b log p + (1 - b) log(1 - p)]``.
+        Tensor: (n,) ``log pi_k + sum_i [b_i log p_ki + (1 - b_i) log(1 - p_ki)]``.
     """
     n = outcome.index.shape[0]
-    log_pi = F.log_softmax(w, dim=-1).expand(n, -1).gather(1, outcome.index[:, None])[:, 0]
-    b = outcome.flags.to(p.dtype)
-    log_flags = b * torch.log(p) + (1 - b) * torch.log1p(-p)
-    return log_pi + log_flags.expand(n, -1, -1).sum(dim=(1, 2))
+    theta = joint_log_probs(w, p).expand(n, -1)
+    return theta.gather(1, outcome.joint()[:, None])[:, 0]
 
 
-def control_variate_input(z: RelaxedSample, tau: float) -> Tensor:
+def control_variate_input(z: Tensor, tau: float) -> Tensor:
     """Input of the control variate: the tempered relaxation, one row per draw.
 
     Args:
-        z (RelaxedSample): ``cat`` (n, S), ``ber`` (n, S, K).
+        z (Tensor): (n, S * 2^K) relaxed sample.
         tau (float): relaxation temperature (> 0).
 
     Returns:
-        Tensor: (n, S + S*K) ``[softmax(z_cat / tau), sigmoid(z_ber / tau)]``.
+        Tensor: (n, S * 2^K) ``softmax(z / tau)``.
     """
-    return torch.cat([F.softmax(z.cat / tau, dim=-1), torch.sigmoid(z.ber.flatten(1) / tau)], 1)
+    return F.softmax(z / tau, dim=-1)
 
 
 def build_control_variate(num_sub_policies: int, k: int, hidden: int) -> nn.Module:
-    """The RELAX control variate network ``c``: Linear(S + S*K, hidden)-ReLU-Linear(hidden, 1).
+    """The RELAX control variate ``c``: Linear(S * 2^K, hidden)-ReLU-Linear(hidden, 1).
 
     Args:
         num_sub_policies (int): S.
@@ -261,20 +272,20 @@ def build_control_variate(num_sub_policies: int, k: int, hidden: int) -> nn.Modu
         hidden (int): hidden width.
 
     Returns:
-        nn.Module: maps (n, S + S*K) to (n, 1).
+        nn.Module: maps (n, S * 2^K) to (n, 1).
     """
     return nn.Sequential(
-        nn.Linear(num_sub_policies * (k + 1), hidden), nn.ReLU(inplace=False),
+        nn.Linear(num_sub_policies * 2**k, hidden), nn.ReLU(inplace=False),
         nn.Linear(hidden, 1))
 
 
-def _evaluate_cv(control_variate: nn.Module, z: RelaxedSample, tau: float) -> Tensor:
+def _evaluate_cv(control_variate: nn.Module, z: Tensor, tau: float) -> Tensor:
     """(n,) control-variate outputs, evaluated in the network's dtype."""
     x = control_variate_input(z, tau)
     weight = next(control_variate.parameters(), None)
     if weight is not None:
         x = x.to(weight.dtype)
-    return control_variate(x).reshape(-1).to(z.cat.dtype)
+    return control_variate(x).reshape(-1).to(z.dtype)
 
 
 def _estimate(rewards: Tensor, w: Tensor, p: Tensor, noise: PolicyNoise, outcome: Outcome,
@@ -334,8 +345,9 @@ def relax_gradient(reward: Union[float, Tensor],
     """RELAX estimate of ``d E[f] / d(w, p)`` for one joint outcome of ``n`` draws.
 
     ``g = (f - c(z~)) d log p(b) + d c(z) - d c(z~)`` (Grathwohl et al., ICLR 2018), where
-    ``b`` is the joint outcome of the n draws, ``log p(b)`` the sum of their log-probabilities
-    and ``c(z)`` the sum of the control variate over the draws. All derivatives are taken by
+    ``b`` is the joint outcome of the n draws (each a sub-policy and its flags),
+    ``log p(b)`` the sum of their log-probabilities and ``c(z)`` the sum of the control
+    variate over the draws. All derivatives are taken by
     autograd. The estimate is unbiased for any control variate; the control variate is
     trained to minimise the estimate's variance, through the surrogate ``sum(g ** 2)`` whose
     gradient w.r.t. the control variate's parameters is returned (not applied).
@@ -350,7 +362,7 @@ def relax_gradient(reward: Union[float, Tensor],
         noise (PolicyNoise): the noise the outcome was drawn with; computation happens in
             its dtype and on its device.
         outcome (Outcome): ``n`` outcomes drawn from ``noise`` by :func:`sample_outcome`.
-        control_variate (nn.Module | None): maps (n, S + S*K) to (n, 1); None for REINFORCE.
+        control_variate (nn.Module | None): maps (n, S * 2^K) to (n, 1); None for REINFORCE.
         tau (float): relaxation temperature of the control variate's input.
 
     Returns:
@@ -358,8 +370,8 @@ def relax_gradient(reward: Union[float, Tensor],
         ``cv_grads``, a tuple with the gradient of ``sum(g ** 2)`` for each trainable
         parameter of the control variate, in ``parameters()`` order (empty for REINFORCE).
     """
-    dtype = noise.u_cat.dtype
-    f = torch.as_tensor(float(reward), dtype=dtype, device=noise.u_cat.device)
+    dtype = noise.u.dtype
+    f = torch.as_tensor(float(reward), dtype=dtype, device=noise.u.device)
     with torch.enable_grad():
         g_w, g_p, cv_grads = _estimate(f, _leaf(w, dtype), _leaf(p, dtype), noise, outcome,
                                        control_variate, tau, joint=True)
@@ -386,7 +398,7 @@ def relax_gradient_per_draw(rewards: Tensor,
         p (Tensor): (S, K) apply probabilities in (0, 1).
         noise (PolicyNoise): the noise the outcomes were drawn with.
         outcome (Outcome): ``n`` outcomes.
-        control_variate (nn.Module | None): maps (n, S + S*K) to (n, 1); None for REINFORCE.
+        control_variate (nn.Module | None): maps (n, S * 2^K) to (n, 1); None for REINFORCE.
         tau (float): relaxation temperature.
 
     Returns:
@@ -394,9 +406,9 @@ def relax_gradient_per_draw(rewards: Tensor,
         mean over draws of ``sum(g_i ** 2)`` for each trainable control-variate parameter
         (empty for REINFORCE).
     """
-    dtype = noise.u_cat.dtype
+    dtype = noise.u.dtype
     n = outcome.index.shape[0]
-    f = rewards.detach().to(dtype=dtype, device=noise.u_cat.device).reshape(n)
+    f = rewards.detach().to(dtype=dtype, device=noise.u.device).reshape(n)
     with torch.enable_grad():
         g_w, g_p, cv_grads = _estimate(f, _leaf(w, dtype, n), _leaf(p, dtype, n), noise,
                                        outcome, control_variate, tau, joint=False)
