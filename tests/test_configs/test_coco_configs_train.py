@@ -116,7 +116,7 @@ class _Record(Hook):
         self.logs = []
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.logs.append({k: float(v) for k, v in outputs.items()})
+        self.logs.append({k: float(torch.as_tensor(v).detach()) for k, v in outputs.items()})
 
 
 @pytest.mark.parametrize('rel', COCO_CONFIGS)

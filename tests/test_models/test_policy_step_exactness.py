@@ -39,7 +39,7 @@ SEED = 1234  # the random stream of the step's passes (Faster R-CNN's samplers)
 # op with both detectors, both supervisions and both outer batches
 CASES = [
     (RETINA, 'gt', 'same', ('TranslateX', 'Rotate')),
-    (RETINA, 'gt', 'previous', ('ShearY', 'Noise')),
+    (RETINA, 'gt', 'previous', ('ShearY', 'Noise')),  # (and reward_baseline='before_step')
     (RETINA, 'mutual', 'same', ('ShearX', 'Cutout')),
     (RETINA, 'mutual', 'previous', ('TranslateY', 'ChannelShuffle')),
     (RETINA, 'gt', 'same', ('Noise', 'ChannelDrop')),
@@ -169,8 +169,19 @@ def _brute_force(model, student_ow, k, inputs, samples, held_out, virtual_step, 
             e[i] = h
             grad.append((f(m0 + e) - f(m0 - e)) / (2 * h))
         reward = f(m0)
-        with torch.no_grad():
-            reward -= float(l_val({n: p.detach() for n, p in theta.items()}))
+        if model.reward_baseline == 'before_step':
+            with torch.no_grad():
+                reward -= float(l_val({n: p.detach() for n, p in theta.items()}))
+        else:  # the same virtual step on the un-augmented knowledge, its own masks
+            with model.distiller.released_masks(), model.distiller.dafa_off():
+                value = run(dict(theta), INNER, (inputs, samples))
+            grads = torch.autograd.grad(value, list(theta.values()), allow_unused=True)
+            grads = [torch.zeros_like(p) if g is None else g
+                     for p, g in zip(theta.values(), grads)]
+            virtual = {n: p.detach() + d.detach()
+                       for (n, p), d in zip(theta.items(), step(grads))}
+            with torch.no_grad():
+                reward -= float(l_val(virtual))
     with torch.no_grad():
         dafa.magnitudes[k] = m0
     return torch.tensor(grad, dtype=torch.float64), reward
@@ -187,8 +198,9 @@ def _policy_step(model, student_ow, data, outer_batch):
 @pytest.mark.parametrize('name,supervision,outer_batch,ops', CASES)
 def test_policy_step_equals_brute_force(name, supervision, outer_batch, ops, tiny_data,
                                         tmp_path):
+    baseline = 'before_step' if ops == ('ShearY', 'Noise') else 'unaugmented_step'
     model, student_ow, data, k = _setup(name, tiny_data, tmp_path, supervision, ops,
-                                        outer_batch=outer_batch)
+                                        outer_batch=outer_batch, reward_baseline=baseline)
     grad_m, reward, (inputs, samples, held_out) = _policy_step(model, student_ow, data,
                                                                 outer_batch)
     # only the drawn sub-policy's magnitudes get a gradient
@@ -254,7 +266,8 @@ def test_optimizer_virtual_step_equals_brute_force(tiny_data, tmp_path):
 
 def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_path,
                                                                monkeypatch):
-    """DAM's masks and the ops' random draws come from the inner forward only."""
+    """DAM's masks and the ops' random draws come from the inner forward only; the reward's
+    un-augmented baseline decodes its own masks once (DAFA off: no op is drawn)."""
     model, student_ow, data, _ = _setup(RETINA, tiny_data, tmp_path, 'gt',
                                         ('Cutout', 'ChannelShuffle'))
     calls = {'masks': 0, 'sample': 0}
@@ -269,16 +282,22 @@ def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_pa
     for op in model.distiller.dafa.feature_ops:  # the ops' random draws
         monkeypatch.setattr(op, 'sample', counted('sample', op.sample))
     losses, inputs, samples, _ = _inner_step(model, student_ow, data, 'same')
-    assert calls['masks'] == len(model.distiller.loss_forward_mappings)  # one per level
+    levels = len(model.distiller.loss_forward_mappings)
+    assert calls['masks'] == levels  # one per level
     assert calls['sample'] == len(model.distiller.dafa.feature_ops)  # one draw per op
+    held = {n: m.last_mask.clone() for n, m in model.distiller.distill_losses.items()}
     loss = model.parse_losses(losses)[0]
     for hvp in ('exact', 'finite_difference'):
-        model.hvp = hvp
-        before = dict(calls)
-        model._policy_gradient(loss, losses, inputs, samples, student_ow, None, SEED)
-        assert calls == before, hvp
+        for baseline, rebuilt in (('before_step', 0), ('unaugmented_step', levels)):
+            model.hvp, model.reward_baseline = hvp, baseline
+            before = dict(calls)
+            model._policy_gradient(loss, losses, inputs, samples, student_ow, None, SEED)
+            assert calls == dict(before, masks=before['masks'] + rebuilt), (hvp, baseline)
+            for name, module in model.distiller.distill_losses.items():
+                assert torch.equal(module.last_mask, held[name])  # the draw's, afterwards
     # the check can fail: with the masks no longer held, the passes rebuild them
     monkeypatch.setattr(type(model.distiller), 'hold_masks', lambda self: nullcontext())
+    model.reward_baseline = 'before_step'
+    before = dict(calls)
     model._policy_gradient(loss, losses, inputs, samples, student_ow, None, SEED)
     assert calls['masks'] > before['masks']
-

@@ -222,7 +222,8 @@ def test_policy_step_under_amp_is_the_float32_one(tiny_data, tmp_path):
     # 10%: bf16's rounding of the teacher's features in the inner forward (7% measured on
     # one entry); the passes in bf16 gave other signs and zeros (the issue's measurement)
     torch.testing.assert_close(gamp, g32, rtol=0.1, atol=0.01 * float(g32.abs().max()))
-    assert grads['amp'][1] == pytest.approx(grads['float32'][1], rel=0.1)
+    # the reward is a difference of two outer losses of about 15: 2e-3 absolute
+    assert grads['amp'][1] == pytest.approx(grads['float32'][1], rel=0.1, abs=2e-3)
 
 
 def test_policy_step_under_amp_is_repeatable_and_finite(tiny_data, tmp_path):

@@ -25,6 +25,7 @@ INNER, OUTER = 'sokd_inner', 'sokd_outer'
 # the refined distillation terms alone, the student run without / with a graph
 INNER_DISTILL, INNER_DISTILL_GRAPH = 'sokd_inner_distill', 'sokd_inner_distill_graph'
 HVPS = ('exact', 'finite_difference')
+REWARD_BASELINES = ('unaugmented_step', 'before_step')
 
 
 def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
@@ -122,6 +123,13 @@ class SoKD(SingleTeacherDistill):
             Defaults to 'exact'.
         hvp_eps (float): finite-difference scale, ``e = hvp_eps / |v|`` (finite_difference
             only). Defaults to 0.01.
+        reward_baseline (str): what RELAX's reward ``L_val(theta')`` is measured against:
+            ``'unaugmented_step'``, the outer loss after the same virtual step on the
+            un-augmented knowledge (one more inner and outer pass; the reward is then what
+            the draw's augmentation changed), or ``'before_step'``, the outer loss before
+            the virtual step (free, but the reward then holds the virtual step's own
+            improvement, the same for every draw). Both are unbiased. Defaults to
+            'unaugmented_step'.
         virtual_step (str): the virtual step's update: ``'sgd'`` (``-eta g``, DARTS) or
             ``'optimizer'`` (the student optimiser's own update from its current state,
             with the optim wrapper's gradient clipping; ``virtual_lr`` then scales it by
@@ -145,6 +153,7 @@ class SoKD(SingleTeacherDistill):
                  hvp: str = 'exact',
                  hvp_eps: float = 0.01,
                  virtual_step: str = 'sgd',
+                 reward_baseline: str = 'unaugmented_step',
                  outer_batch: str = 'same',
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable'):
@@ -157,6 +166,9 @@ class SoKD(SingleTeacherDistill):
         self._check_schedule(search_interval, search_begin, search_end)
         if hvp not in HVPS:
             raise ValueError(f'hvp must be one of {HVPS}, got {hvp!r}')
+        if reward_baseline not in REWARD_BASELINES:
+            raise ValueError(f'reward_baseline must be one of {REWARD_BASELINES}, got '
+                             f'{reward_baseline!r}')
         if virtual_step not in VIRTUAL_STEPS:
             raise ValueError(f'virtual_step must be one of {VIRTUAL_STEPS}, got '
                              f'{virtual_step!r}')
@@ -179,6 +191,7 @@ class SoKD(SingleTeacherDistill):
         self.hvp = hvp
         self.hvp_eps = hvp_eps
         self.virtual_step = virtual_step
+        self.reward_baseline = reward_baseline
         self.outer_batch = outer_batch
         self.skipped_policy_steps = 0
         self._held_out = None  # (inputs, data_samples, teacher records) of the last batch
@@ -440,15 +453,29 @@ class SoKD(SingleTeacherDistill):
             mixed = partial(finite_difference_mixed_product,
                             lambda p: grads_or_zeros(run(p, INNER_DISTILL), [dafa.magnitudes]),
                             eps=self.hvp_eps)
-        (grad_m, ), outer_after = unrolled_policy_gradient(
-            outer_at, mixed, theta, grads, self._virtual_update(student_ow, theta))
-        reward = float(outer_after - outer_before)
-        log = {
+        step = self._virtual_update(student_ow, theta)
+        (grad_m, ), outer_after = unrolled_policy_gradient(outer_at, mixed, theta, grads, step)
+        log = {}
+        if self.reward_baseline == 'unaugmented_step':
+            # the same virtual step on the knowledge as it is (DAFA off, DAM's masks of the
+            # un-augmented features): a baseline that does not depend on the draw
+            with self.distiller.released_masks(), self.distiller.dafa_off():
+                plain = run(dict(theta), INNER)
+            plain_grads = grads_or_zeros(plain, theta.values())
+            virtual = {n: p.detach() + d.detach()
+                       for (n, p), d in zip(theta.items(), step(plain_grads))}
+            with torch.no_grad(), on_outer_batch():
+                baseline = run(virtual, OUTER, outer_data)
+            log['policy/outer_unaugmented'] = baseline.detach()
+        else:
+            baseline = outer_before
+        reward = float(outer_after - baseline)
+        log.update({
             'policy/outer_before': outer_before.detach(),
             'policy/outer_after': outer_after,
             'policy/reward': torch.tensor(reward),
             'policy/grad_norm_magnitude': grad_m.norm().detach(),
-        }
+        })
         return (grad_m.detach(), reward), log
 
     def _virtual_update(self, student_ow: OptimWrapper, theta: Dict[str, Tensor]):

@@ -253,6 +253,30 @@ class SoKDDistiller(ConfigurableDistiller):
         finally:
             self._held_masks = None
 
+    @contextmanager
+    def released_masks(self):
+        """Within a :meth:`hold_masks` block, let the losses decode their masks again; after
+        it, their ``last_mask`` is the held one again."""
+        held, self._held_masks = self._held_masks, None
+        try:
+            yield
+        finally:
+            self._held_masks = held
+            for name, mask in (held or {}).items():
+                self.distill_losses[name].last_mask = mask
+
+    @contextmanager
+    def dafa_off(self):
+        """Within the block, teacher records are read as they are (DAFA disabled)."""
+        if self.dafa is None:
+            yield
+            return
+        enabled, self.dafa.enabled = self.dafa.enabled, False
+        try:
+            yield
+        finally:
+            self.dafa.enabled = enabled
+
     def mask_areas(self) -> Dict[str, Tensor]:
         """``dam/mask_area/<loss name>``: the mean DAM mask of each SoKD loss's last inner
         forward (the share of the map distilled; with ``weighted_mask``, the mean weight),
