@@ -8,8 +8,10 @@ machine drift hits all of them alike:
 - ``sokd_normal``: a SoKD iteration without a policy step (DAFA + DAM, student update);
 - ``sokd_search``: a SoKD iteration with the policy step (virtual step, outer loss, the
   exact mixed second-derivative product by double backward, RELAX): the default;
-- ``sokd_search_fd``: the same with ``hvp='finite_difference'`` (two passes at
-  ``theta +- eps v``, the rule before the exact product).
+- ``sokd_search_before``: the policy step as it was before the exact product: a
+  finite-difference product (two passes at ``theta +- eps v``) and the reward against the
+  outer loss before the virtual step (``hvp='finite_difference'``,
+  ``reward_baseline='before_step'``).
 
 Peak memory is measured per method in a fresh subprocess (peak RSS on the CPU, peak
 allocated CUDA memory on a GPU). The whole-run ratio for a search interval n is
@@ -31,7 +33,7 @@ import tempfile
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-METHODS = ('base', 'sokd_normal', 'sokd_search', 'sokd_search_fd')
+METHODS = ('base', 'sokd_normal', 'sokd_search', 'sokd_search_before')
 
 
 def parse_args(argv=None):
@@ -114,7 +116,8 @@ def time_steps(entry, n, device):
 def _specs(args):
     return {'base': (args.base, None, None), 'sokd_normal': (args.sokd, False, None),
             'sokd_search': (args.sokd, True, None),
-            'sokd_search_fd': (args.sokd, True, dict(hvp='finite_difference'))}
+            'sokd_search_before': (args.sokd, True, dict(hvp='finite_difference',
+                                                      reward_baseline='before_step'))}
 
 
 def _proc_status_mib(field: str) -> float:
@@ -200,7 +203,7 @@ def main(argv=None):
         'whole_run_ratio': {
             f'{search}_interval_{n}': ((n - 1) * mean['sokd_normal'] + mean[search]) /
             (n * mean['base'])
-            for search in ('sokd_search', 'sokd_search_fd') for n in (1, 2, 5, 10)
+            for search in ('sokd_search', 'sokd_search_before') for n in (1, 2, 5, 10)
         },
         'memory': memory,
     }

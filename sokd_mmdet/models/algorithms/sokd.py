@@ -17,13 +17,11 @@ from torch.func import functional_call
 from ..distillers import SoKDDistiller
 from .finite_losses import check_finite_losses
 from .optim_entries import optim_entry
-from .unrolled import (exact_mixed_product, finite_difference_mixed_product,
+from .unrolled import (finite_difference_mixed_product, gradient_mixed_product,
                        unrolled_policy_gradient)
 from .virtual_steps import VIRTUAL_STEPS, optimizer_step, sgd_step
 
-INNER, OUTER = 'sokd_inner', 'sokd_outer'
-# the refined distillation terms alone, the student run without / with a graph
-INNER_DISTILL, INNER_DISTILL_GRAPH = 'sokd_inner_distill', 'sokd_inner_distill_graph'
+INNER, OUTER, INNER_DISTILL = 'sokd_inner', 'sokd_outer', 'sokd_inner_distill'
 HVPS = ('exact', 'finite_difference')
 REWARD_BASELINES = ('unaugmented_step', 'before_step')
 
@@ -220,7 +218,7 @@ class SoKD(SingleTeacherDistill):
     # ----------------------------------------------------------------- forward passes
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         """MMRazor's modes plus the passes of the bi-level step (used internally)."""
-        if mode in (INNER, OUTER, INNER_DISTILL, INNER_DISTILL_GRAPH):
+        if mode in (INNER, OUTER, INNER_DISTILL):
             return self._student_losses(inputs, data_samples, mode)
         return super().forward(inputs, data_samples, mode)
 
@@ -256,15 +254,14 @@ class SoKD(SingleTeacherDistill):
         ``INNER``: task + refined distillation; ``OUTER``: task + base distillation on the
         original knowledge; ``INNER_DISTILL``: the refined distillation terms alone (the only
         ones that depend on the policy), with the student run without a graph (what the
-        policy gradient of the inner loss needs); ``INNER_DISTILL_GRAPH``: the same with the
-        student's graph (for the exact mixed product).
+        policy gradient of the inner loss needs).
         """
         self.distiller.set_deliveries_override(True)
         self.distiller.reset_augmentation()
         losses = dict()
         with self.distiller.student_recorders, self.distiller.deliveries:
-            if mode in (INNER_DISTILL, INNER_DISTILL_GRAPH):
-                with torch.no_grad() if mode == INNER_DISTILL else nullcontext():
+            if mode == INNER_DISTILL:
+                with torch.no_grad():
                     if self._student_feat_only:
                         self.student.extract_feat(inputs)
                     else:
@@ -421,8 +418,11 @@ class SoKD(SingleTeacherDistill):
             loss = run(dict(theta), INNER)
             losses = None
         # the student's own update (after this) backpropagates the same graph again, through
-        # its optim wrapper, so that loss scaling and gradient accumulation stay exact
-        grads = grads_or_zeros(loss, theta.values(), retain_graph=not mixed_precision)
+        # its optim wrapper, so that loss scaling and gradient accumulation stay exact; for
+        # the exact product the gradient keeps its graph (differentiated again in chi)
+        exact = self.hvp == 'exact'
+        grads = grads_or_zeros(loss, theta.values(), retain_graph=not mixed_precision,
+                               create_graph=exact)
 
         def on_outer_batch():
             """The outer loss's data: the inner batch, or the held-out one's knowledge."""
@@ -445,9 +445,9 @@ class SoKD(SingleTeacherDistill):
                 value = run(params, OUTER, outer_data)
             return value, grads_or_zeros(value, params.values())
 
-        if self.hvp == 'exact':
-            mixed = partial(exact_mixed_product, partial(run, mode=INNER_DISTILL_GRAPH),
-                            [dafa.magnitudes])
+        if exact:  # from the inner forward's own graph: no further student pass
+            def mixed(params, u):
+                return gradient_mixed_product(grads, [dafa.magnitudes], u)
         else:
             # no graph when the draw applied no op: nothing depends on the magnitudes
             mixed = partial(finite_difference_mixed_product,

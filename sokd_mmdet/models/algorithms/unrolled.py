@@ -50,6 +50,31 @@ def global_norm(tensors: Sequence[Tensor]) -> Tensor:
     return torch.sqrt(sum((t.detach().float()**2).sum() for t in tensors))
 
 
+def gradient_mixed_product(grads: Sequence[Tensor], policy: Sequence[Tensor],
+                           direction: Sequence[Tensor]) -> List[Tensor]:
+    """``d^2 L / (dchi dtheta) . u`` exactly, from ``g = grad_theta L`` taken with its graph.
+
+    ``d/dchi <g, u>`` by one more backward pass: ``g`` must have been computed with
+    ``create_graph=True`` (the parts of it that do not depend on ``chi``, e.g. the task
+    loss's, are pruned by autograd).
+
+    Args:
+        grads (Sequence[Tensor]): ``grad_theta L(theta; chi)`` with their graph (tensors
+            without one count as constants).
+        policy (Sequence[Tensor]): ``chi``.
+        direction (Sequence[Tensor]): ``u``, in the order of ``grads``.
+
+    Returns:
+        list[Tensor]: the product, shaped like ``policy``; zeros where it does not depend on
+        a policy tensor.
+    """
+    terms = [(g * u.to(g.dtype)).sum() for g, u in zip(grads, direction) if g.requires_grad]
+    if not terms:
+        return [torch.zeros_like(t) for t in policy]
+    out = torch.autograd.grad(sum(terms), list(policy), allow_unused=True, retain_graph=True)
+    return [torch.zeros_like(t) if g is None else g for t, g in zip(policy, out)]
+
+
 def exact_mixed_product(inner_at: Callable[[ParamDict], Tensor], policy: Sequence[Tensor],
                         params: ParamDict, direction: Sequence[Tensor]) -> List[Tensor]:
     """``d^2 L / (dchi dtheta) . u`` exactly, as ``d/dchi <grad_theta L(theta; chi), u>``.
@@ -71,11 +96,8 @@ def exact_mixed_product(inner_at: Callable[[ParamDict], Tensor], policy: Sequenc
         return [torch.zeros_like(t) for t in policy]
     grads = torch.autograd.grad(value, list(params.values()), create_graph=True,
                                 allow_unused=True)
-    dot = sum((g * u.to(g.dtype)).sum() for g, u in zip(grads, direction) if g is not None)
-    if not isinstance(dot, Tensor) or not dot.requires_grad:
-        return [torch.zeros_like(t) for t in policy]
-    out = torch.autograd.grad(dot, list(policy), allow_unused=True)
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(policy, out)]
+    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
+    return gradient_mixed_product(grads, policy, direction)
 
 
 def finite_difference_mixed_product(policy_grad_at: Callable[[ParamDict], List[Tensor]],
