@@ -12,9 +12,11 @@ import sys
 
 import sokd_mmdet  # noqa: F401
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from sokd_mmdet.apis import ConfigError, check_config, init_cpu_distributed, load_config
+from sokd_mmdet.engine import CheckpointCoverageError, load_with_coverage
 
 
 def parse_args(argv=None):
@@ -47,9 +49,14 @@ def main(argv=None):
             cfg.test_cfg = dict(type='mmrazor.TeacherStudentTestLoop')
     except ConfigError as err:
         sys.exit(f'error: {err}')
-    cfg.load_from = args.checkpoint
     init_cpu_distributed(cfg)
+    cfg.load_from = None  # loaded below, with the coverage check
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    try:
+        load_with_coverage(model, args.checkpoint, what='checkpoint')
+    except CheckpointCoverageError as err:
+        sys.exit(f'error: {err}')
     metrics = runner.test()
     return metrics
 

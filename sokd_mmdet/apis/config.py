@@ -10,6 +10,8 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config
 
+from ..engine.checkpoint_coverage import DEFAULT_MIN_COVERAGE, set_min_coverage
+
 
 class ConfigError(ValueError):
     """A config names something that does not exist; the message says what to change."""
@@ -46,6 +48,8 @@ def load_config(path: str,
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     if amp:
         _enable_amp(cfg)
+    # the share of a model's tensors a teacher (or evaluated) checkpoint must fill
+    set_min_coverage(cfg.get('checkpoint_min_coverage', DEFAULT_MIN_COVERAGE))
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:

@@ -1,3 +1,5 @@
+from .checkpoint_coverage import (CheckpointCoverageError, load_with_coverage,
+                                  set_min_coverage)
 from .hooks import (DAFAPolicyLoggerHook, FiniteLossHook, SoKDVisualizationHook,
                     TSTAugmenterLoggerHook)
 from .loops import TeacherStudentTestLoop
@@ -7,6 +9,6 @@ from .optimizers import CPUAutocastOptimWrapper, SoKDOptimWrapperConstructor
 __all__ = [
     'DAFAPolicyLoggerHook', 'TSTAugmenterLoggerHook', 'TeacherStudentTestLoop',
     'SoKDOptimWrapperConstructor', 'CPUAutocastOptimWrapper', 'SoKDVisualizationHook',
-    'FiniteLossHook',
+    'FiniteLossHook', 'CheckpointCoverageError', 'load_with_coverage', 'set_min_coverage',
     'SoKDDistributedDataParallel'
 ]

@@ -110,6 +110,35 @@ def test_export_refuses_a_plain_detector_checkpoint(teacher_ckpt, tmp_path):
         export_tool.main([teacher_ckpt, str(tmp_path / 'x.pth')])
 
 
+def test_export_never_overwrites_its_input_and_needs_force_for_others(tmp_path):
+    src = tmp_path / 'iter_3.pth'
+    torch.save({'state_dict': {'architecture.w': torch.ones(1)}, 'meta': {}}, str(src))
+    original = src.read_bytes()
+    with pytest.raises(SystemExit, match='is the input checkpoint'):
+        export_tool.main([str(src), str(src)])
+    with pytest.raises(SystemExit, match='is the input checkpoint'):
+        export_tool.main([str(src), str(tmp_path / '.' / 'iter_3.pth'), '--force'])
+    assert src.read_bytes() == original
+    out = tmp_path / 'student.pth'
+    out.write_bytes(b'keep me')
+    with pytest.raises(SystemExit, match='exists; pass --force'):
+        export_tool.main([str(src), str(out)])
+    assert out.read_bytes() == b'keep me'
+    export_tool.main([str(src), str(out), '--force'])
+    assert torch.equal(_load(str(out))['state_dict']['w'], torch.ones(1))
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(tiny_data, teacher_ckpt, tmp_path):
+    """A teacher (R34) checkpoint evaluated with the R18 student's config: it fills the R18
+    completely (the first blocks of each stage), but a third of it is not used: refused."""
+    opts = tiny_options(tiny_data, str(tmp_path))
+    opts = {k: v for k, v in opts.items() if not k.startswith('model.')}
+    with pytest.raises(SystemExit, match=r'checkpoint .*teacher\.pth holds tensors the '
+                       r'RetinaNet .* does not have: only \d+\.\d% of them are used'):
+        test_tool.main([config_path('quickstart/retinanet_r18_shapes_student.py'), teacher_ckpt,
+                        '--cfg-options', *as_cli(opts)])
+
+
 def test_sokd_trains_with_amp(tiny_data, teacher_ckpt, tmp_path):
     """--amp: bf16 autocast on the CPU (float16 + loss scaling with CUDA), bi-level step
     included; losses stay finite and the policy still moves."""

@@ -1,9 +1,11 @@
 """What the two policy loggers share: a history of records kept in the work dir."""
 import json
+import os
 import os.path as osp
 from typing import List
 
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 
 
 class PolicyHistoryHook(Hook):
@@ -29,11 +31,18 @@ class PolicyHistoryHook(Hook):
         return osp.join(runner.work_dir, self.history_file)
 
     def before_train(self, runner) -> None:
-        """Continue the history of a resumed run."""
+        """Continue the history of a resumed run; a damaged file starts a fresh history."""
         path = self._history_path(runner)
-        if osp.isfile(path):
+        if not osp.isfile(path):
+            return
+        try:
             with open(path) as f:
                 self.history = [h for h in json.load(f) if h['iter'] <= runner.iter]
+        except (ValueError, TypeError, KeyError) as err:  # truncated, not a list of records
+            print_log(f'{path} is damaged ({type(err).__name__}: {err}); the policy history '
+                      'starts afresh from this iteration (training is not affected)',
+                      logger='current', level=30)
+            self.history = []
 
     def due(self, runner) -> bool:
         """Whether this iteration is recorded (every ``interval`` and the last one)."""
@@ -43,5 +52,9 @@ class PolicyHistoryHook(Hook):
     def append(self, runner, record: dict) -> None:
         """Add ``record`` (its ``iter`` is set here) and rewrite the history file."""
         self.history.append(dict(iter=runner.iter + 1, **record))
-        with open(self._history_path(runner), 'w') as f:
+        path = self._history_path(runner)
+        # write then rename: a kill mid-write leaves the previous complete file
+        tmp = f'{path}.tmp'
+        with open(tmp, 'w') as f:
             json.dump(self.history, f)
+        os.replace(tmp, path)
