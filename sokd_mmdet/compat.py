@@ -38,7 +38,7 @@ import torch
 from packaging.version import Version
 
 __all__ = [
-    'QuantizationUnavailableError', 'UnsafeCheckpointError', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'QuantizationUnavailableError', 'UnsafeCheckpointError', 'CorruptCheckpointError', 'MMENGINE_CHECKPOINT_GLOBALS',
     'MMRAZOR_QUANTIZATION_MODULE', 'install_mmrazor_quantization_standin',
     'allow_mmengine_checkpoints', 'load_checkpoint_file', 'load_url_checkpoint',
     'history_buffer_attribute'
@@ -50,6 +50,10 @@ _TORCH = Version(torch.__version__.split('+')[0])
 
 class QuantizationUnavailableError(RuntimeError):
     """Raised when MMRazor quantization is used under sokd_mmdet's compatibility layer."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file that is empty, truncated or not a checkpoint at all."""
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -189,6 +193,9 @@ def load_checkpoint_file(filename, map_location=None):
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if not _looks_like_a_checkpoint(filename):
+            raise CorruptCheckpointError(_corrupt(filename, 'it is neither a zip archive nor '
+                                                  'a pickle')) from err
         try:
             names = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
         except Exception:  # not a zip checkpoint: the message of torch is all we have
@@ -198,6 +205,29 @@ def load_checkpoint_file(filename, map_location=None):
             f'of what MMEngine writes ({", ".join(names) or err}). Loading arbitrary pickles '
             'can run code. If you trust this file and know these classes are safe, allow them '
             'with torch.serialization.add_safe_globals([...]) before loading.') from err
+    except EOFError as err:
+        raise CorruptCheckpointError(_corrupt(filename, 'it is empty')) from err
+    except RuntimeError as err:
+        if 'zip archive' in str(err) or 'PytorchStreamReader' in str(err):
+            raise CorruptCheckpointError(_corrupt(filename, 'its zip archive is truncated or '
+                                                  'damaged')) from err
+        raise
+
+
+def _looks_like_a_checkpoint(filename) -> bool:
+    """A zip archive (torch >= 1.6) or a pickle (protocol 2+: the legacy format)."""
+    import zipfile
+    if zipfile.is_zipfile(filename):
+        return True
+    with open(filename, 'rb') as f:
+        return f.read(1) == b'\x80'
+
+
+def _corrupt(filename, why: str) -> str:
+    return (f'{filename} is not a readable PyTorch checkpoint: {why} '
+            f'({osp.getsize(filename)} bytes). It was probably cut short while being written '
+            'or downloaded: use an earlier checkpoint of the run (last_checkpoint in the work '
+            'dir names the newest complete one), or download it again.')
 
 
 def load_url_checkpoint(url, map_location=None, model_dir=None, progress=False):

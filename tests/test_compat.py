@@ -204,3 +204,20 @@ def test_undownloadable_url_names_the_url_and_the_cache_path(hub_home, monkeypat
     with pytest.raises(RuntimeError, match=f'cannot download the checkpoint {url} .*put it at '
                        f'{hub_home / "missing.pth"}'):
         CheckpointLoader.load_checkpoint(url)
+
+
+@pytest.mark.parametrize('content,why', [
+    (b'', 'it is empty'),
+    (bytes(range(7, 255)) * 4, 'it is neither a zip archive nor a pickle'),
+    (None, 'its zip archive is truncated or damaged'),
+])
+def test_corrupt_checkpoint_names_the_file_and_the_cause(content, why, tmp_path):
+    path = tmp_path / 'iter_9.pth'
+    if content is None:  # a checkpoint cut in half while it was written
+        torch.save({'state_dict': {'w': torch.ones(1000)}}, str(path))
+        content = path.read_bytes()[:600]
+    path.write_bytes(content)
+    with pytest.raises(compat.CorruptCheckpointError,
+                       match=f'{path} is not a readable PyTorch checkpoint: {why}.*'
+                       'last_checkpoint'):
+        compat.load_checkpoint_file(str(path))

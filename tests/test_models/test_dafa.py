@@ -309,3 +309,16 @@ def test_policy_summary_at_init_and_in_general():
                                               pytest.approx(float(pi[best])))
     assert [v for _, v in summary['top_sub_policies']] == sorted(
         [v for _, v in summary['top_sub_policies']], reverse=True)
+
+
+def test_clamp_refuses_a_non_finite_policy():
+    dafa = DAFA()
+    with torch.no_grad():
+        dafa.magnitudes[3, 1] = float('nan')
+    with pytest.raises(FloatingPointError, match='DAFA.magnitudes holds a non-finite value'):
+        dafa.clamp_()
+    dafa = DAFA()
+    with torch.no_grad():
+        dafa.probs[0, 0], dafa.magnitudes[0, 0] = 2.0, -1.0
+    dafa.clamp_()
+    assert dafa.probs[0, 0] == 1 - dafa.prob_eps and dafa.magnitudes[0, 0] == 0

@@ -356,7 +356,16 @@ class DAFA(nn.Module):
         """Project the policy back into its domain after an optimiser step.
 
         ``probs`` into [prob_eps, 1 - prob_eps], ``magnitudes`` into [0, 1].
+
+        Raises:
+            FloatingPointError: a policy parameter holds a NaN or an infinity (clamping
+                would keep the NaN, and every later draw would sample from it).
         """
+        for name, param in (('weights', self.weights), ('probs', self.probs),
+                            ('magnitudes', self.magnitudes)):
+            if not bool(torch.isfinite(param).all()):
+                raise FloatingPointError(f'DAFA.{name} holds a non-finite value after the '
+                                         'policy step; the policy optimiser received a NaN')
         self.probs.clamp_(self.prob_eps, 1 - self.prob_eps)
         self.magnitudes.clamp_(0.0, 1.0)
 
