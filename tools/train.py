@@ -12,7 +12,8 @@ from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from sokd_mmdet.apis import ConfigError, check_config, init_cpu_distributed, load_config
+from sokd_mmdet.apis import (ConfigError, check_config, check_resume, init_cpu_distributed,
+                             load_config)
 
 
 def parse_args(argv=None):
@@ -40,6 +41,7 @@ def main(argv=None):
         cfg = load_config(args.config, args.cfg_options, args.work_dir, args.amp, args.resume,
                           args.launcher)
         check_config(cfg, splits=('train', 'val'))
+        check_resume(cfg)
     except ConfigError as err:
         sys.exit(f'error: {err}')
     init_cpu_distributed(cfg)

@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 from mmengine.config import Config
 
 from ..engine.checkpoint_coverage import DEFAULT_MIN_COVERAGE, set_min_coverage
+from .annotation_scan import AnnotationError, scan_coco_annotations
 
 
 class ConfigError(ValueError):
@@ -121,11 +122,30 @@ def _data_hint(dataset_type: str, root: str, split: str) -> str:
     return f' {how}, or set {split}_dataloader.dataset.data_root.'
 
 
+def _coco_dataset(dataset: dict):
+    """The class names of a COCO-format detection data set config, or None for others."""
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    from mmdet.datasets import CocoDataset
+    from mmdet.registry import DATASETS
+    name = str(dataset.get('type', ''))
+    try:
+        cls = DATASETS.get(name.split('.')[-1]) if name else None
+    except KeyError:
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, CocoDataset)):
+        return None
+    meta = dataset.get('metainfo') or {}
+    return tuple(meta.get('classes') or cls.METAINFO['classes'])
+
+
 def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) -> None:
     """Raise :class:`ConfigError` for paths in ``cfg`` that do not exist.
 
-    Checks the data root, annotation file and image folder of each split's dataset, the
-    teacher checkpoint of a distillation model, and ``load_from`` when not resuming.
+    Checks the data root, annotation file and image folder of each split's dataset (for a
+    COCO-format data set also the annotation file's contents and that every image it names
+    is there and not empty: :func:`scan_coco_annotations`), the teacher checkpoint of a
+    distillation model, and ``load_from`` when not resuming.
 
     Args:
         cfg (Config): a loaded config.
@@ -148,6 +168,12 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
         if img and not osp.isdir(osp.join(root, img)):
             raise ConfigError(f'{split} image folder {osp.join(root, img)} does not exist.' +
                               hint)
+        coco = _coco_dataset(loader['dataset'])
+        if coco is not None and ann:
+            try:
+                scan_coco_annotations(osp.join(root, ann), osp.join(root, img), coco)
+            except AnnotationError as err:
+                raise ConfigError(f'{split}: {err}') from None
     model = cfg.get('model', {})
     ckpt = model.get('teacher_ckpt')
     if ckpt and '://' not in ckpt:
@@ -181,3 +207,45 @@ def init_cpu_distributed(cfg: Config) -> bool:
     dist.init_process_group(backend='gloo')
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return True
+
+
+def _optimizer_layout(optim_wrapper: dict):
+    """The names of the optimisers a config builds (an OptimWrapperDict), or None for one."""
+    children = sorted(k for k, v in optim_wrapper.items()
+                      if isinstance(v, dict) and ('optimizer' in v or 'type' in v) and
+                      k not in ('optimizer', 'clip_grad', 'paramwise_cfg'))
+    return children if 'constructor' in optim_wrapper and children else None
+
+
+def check_resume(cfg: Config) -> None:
+    """Raise :class:`ConfigError` when the checkpoint a run resumes from has other
+    optimisers than the config builds (e.g. a SoKD run's student + policy resumed with a CWD
+    config, which failed in MMEngine with ``KeyError: 'param_groups'``).
+
+    Reads only the checkpoint's optimiser entry (memory-mapped). No-op when not resuming or
+    when there is no checkpoint yet.
+    """
+    if not cfg.get('resume'):
+        return
+    import torch
+    from mmengine.runner import find_latest_checkpoint
+    path = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+    if not path or not osp.isfile(path):
+        return
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    except Exception:  # not a zip checkpoint, unsafe, corrupt: the loader reports it later
+        return
+    state = ckpt.get('optimizer') if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        return
+    saved = None if 'param_groups' in state else sorted(state)
+    wanted = _optimizer_layout(cfg.get('optim_wrapper') or {})
+    if saved != wanted:
+        def describe(layout):
+            return 'one optimiser' if layout is None else f'optimisers {layout}'
+        raise ConfigError(
+            f'cannot resume from {path}: it was written by a run with {describe(saved)}, '
+            f'and this config builds {describe(wanted)}. Resume with the config that run was '
+            'trained with (MMEngine keeps a copy of it in the work dir), or start a new run '
+            'with load_from=<checkpoint> to take only its weights.')

@@ -71,6 +71,14 @@ def test_sokd_train_resume_evaluate(tiny_data, teacher_ckpt, tmp_path):
                            state['distiller.dafa.weights'])
     assert osp.isfile(osp.join(str(tmp_path), 'policy_history.json'))
     assert osp.isfile(osp.join(str(tmp_path), 'policy.png'))
+    # resumed with the CWD config by mistake: refused before anything is built
+    opts = tiny_options(tiny_data, str(tmp_path / 'cwd'), iters=4, teacher_ckpt=teacher_ckpt)
+    with pytest.raises(SystemExit, match=r"cannot resume from .*iter_3\.pth: it was written "
+                       r"by a run with optimisers \['policy', 'student'\], and this config "
+                       r"builds one optimiser"):
+        train_tool.main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'), '--resume',
+                         osp.join(str(tmp_path), 'iter_3.pth'), '--cfg-options',
+                         *as_cli(opts)])
 
     # the student alone, loaded and run by plain MMDetection with its own config
     from mmdet.apis import inference_detector, init_detector

@@ -421,7 +421,7 @@ class SoKD(SingleTeacherDistill):
         # its optim wrapper, so that loss scaling and gradient accumulation stay exact; for
         # the exact product the gradient keeps its graph (differentiated again in chi)
         exact = self.hvp == 'exact'
-        grads = grads_or_zeros(loss, theta.values(), retain_graph=not mixed_precision,
+        grads = grads_or_zeros(loss, theta.values(), retain_graph=exact or not mixed_precision,
                                create_graph=exact)
 
         def on_outer_batch():
