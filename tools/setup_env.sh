@@ -2,8 +2,10 @@
 # Set up sokd-mmdet in a virtual environment at <repo>/.venv. Idempotent: a second run only
 # checks what is there (seconds).
 #
-#   bash tools/setup_env.sh              # CPU ops (what CI and the 2-core machines use)
-#   FORCE_CUDA=1 bash tools/setup_env.sh # build mmcv's CUDA kernels too (needs nvcc + a GPU torch)
+#   bash tools/setup_env.sh              # CPU ops without a GPU; CUDA kernels for the visible
+#                                        # GPU with a CUDA torch and a matching nvcc
+#   FORCE_CUDA=0|1 bash tools/setup_env.sh  # force CPU ops / CUDA kernels
+#                                        # (tools/mmcv_build_plan.py: the rule, tested)
 #
 # mmcv 2.1.0 has no reachable prebuilt wheel, so it is compiled from source (about 7 minutes on
 # 2 cores). The built wheel is cached outside the repo, keyed by torch version, CUDA/CPU,
@@ -34,14 +36,10 @@ pip_install -r requirements/torch.txt
 log "build tools (requirements/build.txt)"
 pip_install -r requirements/build.txt
 
-key="$("$py" - <<'PY'
-import os, platform, sys, torch
-ops = 'cpu'
-if os.environ.get('FORCE_CUDA') == '1':
-    ops = 'cu' + (torch.version.cuda or 'none').replace('.', '')
-print(f"torch{torch.__version__.replace('+', '_')}-{ops}-cp{sys.version_info[0]}{sys.version_info[1]}-{platform.machine()}")
-PY
-)"
+# CPU ops, or CUDA kernels for the visible GPU (tools/mmcv_build_plan.py says which and why)
+plan="$("$py" tools/mmcv_build_plan.py)" || exit 1
+eval "$plan"
+key="$("$py" -c "import platform, sys, torch; print(f\"torch{torch.__version__.replace('+', '_')}-$MMCV_OPS_KEY-cp{sys.version_info[0]}{sys.version_info[1]}-{platform.machine()}\")")"
 wheel_dir="$cache_root/mmcv/$key"
 wheel="$(ls "$wheel_dir"/mmcv-2.1.0-*.whl 2>/dev/null | head -n 1 || true)"
 if [ -z "$wheel" ]; then
@@ -54,7 +52,11 @@ if [ -z "$wheel" ]; then
     # required to use ATen"), but mmcv 2.1.0's setup.py hard-codes -std=c++17 for every torch
     # newer than 1.12. Build with C++20 instead (gcc >= 10 / CUDA >= 12 accept it).
     sed -i -e 's/-std=c++17/-std=c++20/g' -e 's#/std:c++17#/std:c++20#g' "$tmp"/mmcv-2.1.0/setup.py
-    (cd "$tmp"/mmcv-2.1.0 && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    if [ "$MMCV_FORCE_CUDA" = 1 ] && [ -n "$MMCV_ARCH_LIST" ]; then
+        export TORCH_CUDA_ARCH_LIST="$MMCV_ARCH_LIST"
+    fi
+    (cd "$tmp"/mmcv-2.1.0 && MMCV_WITH_OPS=1 FORCE_CUDA="$MMCV_FORCE_CUDA" \
+        MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "$py" -m pip wheel --disable-pip-version-check --no-build-isolation --no-deps . -w "$tmp/dist")
     mkdir -p "$wheel_dir"
     # move into place only when complete, so an interrupted build never leaves a broken cache
