@@ -150,7 +150,8 @@ def test_undrawn_magnitudes_do_not_drift(tiny_data, tmp_path):
 def test_outer_loss_on_the_previous_batch(tiny_data, tmp_path):
     """outer_batch='previous': no policy step without a held-out batch; then the outer loss
     before the virtual step is exactly the outer objective on the previous batch."""
-    model, optim, batch1 = _setup(SOKD_RETINA, tiny_data, tmp_path, outer_batch='previous')
+    model, optim, batch1 = _setup(SOKD_RETINA, tiny_data, tmp_path, outer_batch='previous',
+                                  reward_baseline='before_step')
     model.train()
     batch2 = copy.deepcopy(batch1)
     batch2['inputs'] = [img.flip(-1) for img in batch2['inputs']]  # different pixels

@@ -429,12 +429,13 @@ class SoKD(SingleTeacherDistill):
             return nullcontext() if held_out is None else self._teacher_knowledge(held_out[2])
 
         outer_data = (inputs, samples) if held_out is None else held_out[:2]
-        with torch.no_grad():  # reward baseline: the outer loss before the virtual step
+        outer_before = None  # the outer loss before the virtual step: free on the same batch
+        with torch.no_grad():
             if held_out is None and losses is not None:  # the inner forward recorded it all
                 before = {k: v for k, v in losses.items() if k.startswith('student.')}
                 before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
                 outer_before = self.parse_losses(before)[0].float()
-            else:
+            elif self.reward_baseline == 'before_step':  # one more pass, for the reward
                 with on_outer_batch():
                     outer_before = run({n: p.detach() for n, p in theta.items()}, OUTER,
                                        outer_data)
@@ -470,8 +471,9 @@ class SoKD(SingleTeacherDistill):
         else:
             baseline = outer_before
         reward = float(outer_after - baseline)
+        if outer_before is not None:
+            log['policy/outer_before'] = outer_before.detach()
         log.update({
-            'policy/outer_before': outer_before.detach(),
             'policy/outer_after': outer_after,
             'policy/reward': torch.tensor(reward),
             'policy/grad_norm_magnitude': grad_m.norm().detach(),
