@@ -12,6 +12,7 @@ computed from scratch (functional calls of the model's own loss modes).
 """
 import copy
 import importlib
+import os
 import random
 from contextlib import nullcontext
 
@@ -35,6 +36,8 @@ mmcv_nms = importlib.import_module('mmcv.ops.nms')  # the module (mmcv.ops.nms i
 RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 FASTER = 'quickstart/sokd_cwd_faster-rcnn_r34_r18_shapes.py'
 IMG, WIDTH, LR = 64, 8, 0.1
+# the GPU check (tools/device_check/run.sh) runs this file with SOKD_TEST_DEVICE=cuda
+DEVICE = os.environ.get('SOKD_TEST_DEVICE', 'cpu')
 SEED = 1234  # the random stream of the step's passes (Faster R-CNN's samplers)
 # (detector, DAM supervision, outer batch, sub-policy): every op in some sub-policy, every
 # op with both detectors, both supervisions and both outer batches
@@ -97,7 +100,7 @@ def _setup(name, tiny_data, tmp_path, supervision, ops, **model):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    model.double().train()
+    model.double().to(DEVICE).train()
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     # the pipeline's random flips draw from the global generators: the same batches
     # whatever ran before
