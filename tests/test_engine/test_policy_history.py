@@ -17,7 +17,7 @@ def test_history_is_continued_on_resume_and_written_by_rename(tmp_path, monkeypa
         hook.append(_runner(tmp_path, it), {'m': it})
     path = tmp_path / 'policy_history.json'
     assert [h['iter'] for h in json.loads(path.read_text())] == [10, 20, 30]
-    assert not (tmp_path / 'policy_history.json.tmp').exists()
+    assert [p.name for p in tmp_path.iterdir()] == ['policy_history.json']  # no tmp left
     resumed = PolicyHistoryHook()
     resumed.before_train(_runner(tmp_path, 20))  # resumed at iteration 20
     assert [h['iter'] for h in resumed.history] == [10, 20]

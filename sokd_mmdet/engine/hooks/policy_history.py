@@ -4,6 +4,7 @@ import os
 import os.path as osp
 from typing import List
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -52,9 +53,11 @@ class PolicyHistoryHook(Hook):
     def append(self, runner, record: dict) -> None:
         """Add ``record`` (its ``iter`` is set here) and rewrite the history file."""
         self.history.append(dict(iter=runner.iter + 1, **record))
+        if not is_main_process():  # every rank holds the same policy; one writes it
+            return
         path = self._history_path(runner)
         # write then rename: a kill mid-write leaves the previous complete file
-        tmp = f'{path}.tmp'
+        tmp = f'{path}.{os.getpid()}.tmp'
         with open(tmp, 'w') as f:
             json.dump(self.history, f)
         os.replace(tmp, path)
