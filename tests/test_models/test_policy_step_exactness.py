@@ -27,7 +27,7 @@ from mmrazor.registry import MODELS
 from torch.func import functional_call
 
 from conftest import config_path, shrink_retinanet, tiny_options
-from sokd_mmdet.models.algorithms.sokd import INNER, OUTER, random_stream
+from sokd_mmdet.models.algorithms.policy_step import INNER, OUTER, random_stream
 from sokd_mmdet.models.algorithms.virtual_steps import optimizer_step
 from sokd_mmdet.models.dam import DAM
 

@@ -242,7 +242,7 @@ def test_policy_step_under_amp_is_repeatable_and_finite(tiny_data, tmp_path):
 
 
 def test_non_finite_policy_step_is_skipped(tiny_data, tmp_path, monkeypatch):
-    from sokd_mmdet.models.algorithms import sokd as sokd_module
+    from sokd_mmdet.models.algorithms import policy_step as policy_step_module
     model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path)
     model.train()
     dafa = model.distiller.dafa
@@ -250,7 +250,7 @@ def test_non_finite_policy_step_is_skipped(tiny_data, tmp_path, monkeypatch):
     def nan_gradient(*args, **kwargs):
         return [torch.full_like(dafa.magnitudes, float('nan'))], torch.tensor(1.0)
 
-    monkeypatch.setattr(sokd_module, 'unrolled_policy_gradient', nan_gradient)
+    monkeypatch.setattr(policy_step_module, 'unrolled_policy_gradient', nan_gradient)
     before = _snapshot(dafa)
     log = model.train_step(copy.deepcopy(batch), optim)
     assert not _changed(before, dafa)  # no policy step at all (no RELAX, no decay)

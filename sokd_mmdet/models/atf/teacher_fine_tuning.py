@@ -4,7 +4,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from mmengine.optim import OptimWrapper
 from torch import Tensor
 
-from ..algorithms.sokd import average_gradients
+from ..algorithms.policy_step import average_gradients
 from .alpha_divergence_loss import AlphaDivergenceLoss
 
 

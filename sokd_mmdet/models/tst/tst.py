@@ -9,7 +9,7 @@ from torch import Tensor
 from torch.func import functional_call
 
 from ..algorithms.optim_entries import optim_entry
-from ..algorithms.sokd import average_gradients
+from ..algorithms.policy_step import average_gradients
 
 
 class TSTMixin:
