@@ -7,7 +7,7 @@ import pytest
 
 from sokd_mmdet.models.algorithms.unrolled import (exact_mixed_product,
                                                    finite_difference_mixed_product,
-                                                   unrolled_policy_gradient, virtual_step)
+                                                   unrolled_policy_gradient)
 from sokd_mmdet.models.algorithms.virtual_steps import sgd_step
 
 
@@ -44,13 +44,6 @@ def _outer(params, chi, l_train, l_val, lr):
     p = {n: t.clone().requires_grad_() for n, t in params.items()}
     grads = torch.autograd.grad(l_train(p, chi), list(p.values()), create_graph=True)
     return l_val({n: t - lr * g for (n, t), g in zip(p.items(), grads)})
-
-
-def test_virtual_step_values():
-    params = {'a': torch.ones(2), 'b': torch.zeros(3)}
-    out = virtual_step(params, [torch.full((2, ), 2.0), torch.ones(3)], lr=0.5)
-    assert torch.equal(out['a'], torch.zeros(2))
-    assert torch.equal(out['b'], -0.5 * torch.ones(3))
 
 
 def test_mixed_product_matches_autograd():

@@ -26,20 +26,6 @@ from torch import Tensor
 ParamDict = Dict[str, Tensor]
 
 
-def virtual_step(params: ParamDict, grads: Sequence[Tensor], lr: float) -> ParamDict:
-    """``theta' = theta - lr * g``, detached.
-
-    Args:
-        params (dict[str, Tensor]): the current parameters ``theta``.
-        grads (Sequence[Tensor]): ``grad_theta L_train``, in the order of ``params``.
-        lr (float): the virtual learning rate ``eta``.
-
-    Returns:
-        dict[str, Tensor]: the virtual parameters (new tensors, no graph).
-    """
-    return {n: (p.detach() - lr * g.detach()) for (n, p), g in zip(params.items(), grads)}
-
-
 def perturb(params: ParamDict, direction: Sequence[Tensor], scale: float) -> ParamDict:
     """``theta + scale * v`` for a direction ``v`` in the order of ``params`` (detached)."""
     return {n: (p.detach() + scale * v) for (n, p), v in zip(params.items(), direction)}
