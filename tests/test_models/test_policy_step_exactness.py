@@ -79,7 +79,7 @@ def _shrink_faster_rcnn(detector: dict, width: int) -> None:
     detector['roi_head']['bbox_head'].update(in_channels=2 * width, fc_out_channels=4 * width)
 
 
-def _config(name, tiny_data, tmp_path, supervision, **model):
+def _config(name, tiny_data, tmp_path, supervision, masked_softmax=False, **model):
     init_default_scope('mmdet')
     cfg = Config.fromfile(config_path(name))
     cfg.merge_from_dict(tiny_options(tiny_data, str(tmp_path)))
@@ -91,6 +91,8 @@ def _config(name, tiny_data, tmp_path, supervision, **model):
     cfg.model.distiller.dam.update(in_channels=2 * WIDTH, feat_channels=WIDTH,
                                    supervision=supervision)
     cfg.model.distiller.dafa.update(init_prob=0.999)  # the forced sub-policy is applied
+    for loss in cfg.model.distiller.distill_losses.values():
+        loss.masked_softmax = masked_softmax
     cfg.model.update(dict(dict(virtual_lr=LR), **model))
     return cfg
 
@@ -222,6 +224,18 @@ def test_policy_step_equals_brute_force(name, supervision, outer_batch, ops, tin
     # with the proposals held, the two agree as closely as for RetinaNet (next test)
     rtol = 1e-4 if name == RETINA else 0.05
     torch.testing.assert_close(grad_m[k], brute, rtol=rtol, atol=1e-9)
+    assert reward == pytest.approx(brute_reward, rel=1e-6, abs=1e-12)
+
+
+def test_policy_step_with_the_mask_aware_cwd_equals_brute_force(tiny_data, tmp_path):
+    """SoKDLoss(masked_softmax=True): CWD's softmax over DAM's masked positions only."""
+    model, student_ow, data, k = _setup(RETINA, tiny_data, tmp_path, 'gt',
+                                        ('ShearX', 'ChannelDrop'), masked_softmax=True)
+    assert all(m.masked_softmax for m in model.distiller.distill_losses.values())
+    grad_m, reward, (inputs, samples, held_out) = _policy_step(model, student_ow, data, 'same')
+    brute, brute_reward = _brute_force(model, student_ow, k, inputs, samples, held_out, 'sgd')
+    assert brute.abs().min() > 1e-6, brute
+    torch.testing.assert_close(grad_m[k], brute, rtol=1e-4, atol=1e-9)
     assert reward == pytest.approx(brute_reward, rel=1e-6, abs=1e-12)
 
 
