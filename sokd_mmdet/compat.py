@@ -38,7 +38,8 @@ import torch
 from packaging.version import Version
 
 __all__ = [
-    'QuantizationUnavailableError', 'UnsafeCheckpointError', 'CorruptCheckpointError', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'QuantizationUnavailableError', 'UnsafeCheckpointError', 'CorruptCheckpointError',
+    'MMENGINE_CHECKPOINT_GLOBALS',
     'MMRAZOR_QUANTIZATION_MODULE', 'install_mmrazor_quantization_standin',
     'allow_mmengine_checkpoints', 'load_checkpoint_file', 'load_url_checkpoint',
     'history_buffer_attribute'

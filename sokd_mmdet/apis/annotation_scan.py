@@ -46,8 +46,9 @@ def scan_coco_annotations(ann_file: str, img_dir: str,
                               f'"images", "annotations" and "categories", found {found}')
     names = {c.get('id'): c.get('name') for c in data['categories']}
     if classes is not None and not set(names.values()) & set(classes):
+        found = sorted(map(str, names.values()))[:10]
         raise AnnotationError(
-            f'annotation file {ann_file}: none of its categories {sorted(map(str, names.values()))[:10]} '
+            f'annotation file {ann_file}: none of its categories {found} '
             f'is one of the data set\'s classes {list(classes)[:10]}; set the dataset\'s '
             'metainfo=dict(classes=(...)) to the names used in the file')
     unknown = sorted({a.get('category_id') for a in data['annotations']} - set(names),

@@ -6,9 +6,9 @@ only logs MMEngine's "do not match exactly" notice, so a distillation checkpoint
 teacher loaded nothing or half, and the student was distilled from a random teacher.
 :func:`load_with_coverage` refuses a checkpoint that fills less than ``min_coverage`` of
 the model's tensors (matching name and shape), or of which the model uses less than that
-share (a deeper network's checkpoint fills a shallower one completely). It replaces the loader of MMRazor's
-``single_teacher_distill`` module (every distillation algorithm of MMRazor and of this
-package loads its teacher there) and is what ``tools/test.py`` loads the evaluated model
+share (a deeper network's checkpoint fills a shallower one completely). It replaces the
+loader of MMRazor's ``single_teacher_distill`` module (every distillation algorithm of
+MMRazor and of this package loads its teacher there) and is what ``tools/test.py`` loads the evaluated model
 with. The share required is the config's top-level ``checkpoint_min_coverage`` (default
 0.95; ``tools/train.py`` and ``tools/test.py`` apply it), for users who mean a partial load.
 """

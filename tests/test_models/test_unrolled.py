@@ -5,7 +5,7 @@ from functools import partial
 
 import pytest
 
-from sokd_mmdet.models.algorithms.unrolled import (exact_mixed_product,
+from sokd_mmdet.models.algorithms.unrolled import (gradient_mixed_product,
                                                    finite_difference_mixed_product,
                                                    unrolled_policy_gradient)
 from sokd_mmdet.models.algorithms.virtual_steps import sgd_step
@@ -83,7 +83,12 @@ def test_unrolled_gradient_matches_brute_force_derivative_of_outer_loss(hvp):
 
         chi_t = chi.clone().requires_grad_()
         if hvp == 'exact':
-            mixed = partial(exact_mixed_product, lambda q: l_train(q, chi_t), [chi_t])
+            # the inner gradient with its graph, as the algorithm takes it
+            q = {n: t.clone().requires_grad_() for n, t in params.items()}
+            g = torch.autograd.grad(l_train(q, chi_t), list(q.values()), create_graph=True)
+
+            def mixed(_, u, g=g):
+                return gradient_mixed_product(g, [chi_t], u)
         else:
             mixed = partial(finite_difference_mixed_product, policy_grad_at, eps=0.01)
         (grad, ), value = unrolled_policy_gradient(outer_at, mixed, params, inner,

@@ -11,8 +11,9 @@ ICLR 2019; DADA, Li et al. ECCV 2020):
     v = grad_theta' L_val(theta')
 
 The mixed second derivative times ``u`` is computed either exactly, by double backward
-(:func:`exact_mixed_product`: ``d/dchi <grad_theta L_train, u>``), or by a central finite
-difference of the policy gradient of the inner loss (:func:`finite_difference_mixed_product`),
+(:func:`gradient_mixed_product`: ``d/dchi <grad_theta L_train, u>`` from the inner gradient
+taken with its graph), or by a central finite difference of the policy gradient of the
+inner loss (:func:`finite_difference_mixed_product`),
 ``(g_chi(theta + e u) - g_chi(theta - e u)) / (2 e)`` with ``e = eps / |u|``. The functions
 here know nothing of detectors: the caller passes closures that evaluate the losses with a
 given parameter dict (``torch.func.functional_call``), so the virtual model is never a deep
@@ -61,31 +62,6 @@ def gradient_mixed_product(grads: Sequence[Tensor], policy: Sequence[Tensor],
     return [torch.zeros_like(t) if g is None else g for t, g in zip(policy, out)]
 
 
-def exact_mixed_product(inner_at: Callable[[ParamDict], Tensor], policy: Sequence[Tensor],
-                        params: ParamDict, direction: Sequence[Tensor]) -> List[Tensor]:
-    """``d^2 L / (dchi dtheta) . u`` exactly, as ``d/dchi <grad_theta L(theta; chi), u>``.
-
-    Args:
-        inner_at: ``theta -> L_train(theta; chi)``, a scalar with its graph in both the
-            parameters it is given and ``policy``.
-        policy (Sequence[Tensor]): ``chi``, the tensors to differentiate with respect to.
-        params (dict[str, Tensor]): ``theta``.
-        direction (Sequence[Tensor]): ``u``, in the order of ``params``.
-
-    Returns:
-        list[Tensor]: the product, shaped like ``policy``; zeros where it does not depend on
-        a policy tensor.
-    """
-    params = {n: p.detach().requires_grad_() for n, p in params.items()}
-    value = inner_at(params)
-    if not value.requires_grad:
-        return [torch.zeros_like(t) for t in policy]
-    grads = torch.autograd.grad(value, list(params.values()), create_graph=True,
-                                allow_unused=True)
-    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
-    return gradient_mixed_product(grads, policy, direction)
-
-
 def finite_difference_mixed_product(policy_grad_at: Callable[[ParamDict], List[Tensor]],
                                     params: ParamDict,
                                     direction: Sequence[Tensor],
@@ -121,7 +97,7 @@ def unrolled_policy_gradient(
     Args:
         outer_at: ``theta' -> (L_val(theta'), grad_theta' L_val)``.
         mixed_product: ``(theta, u) -> d^2 L_train / (dchi dtheta) . u``
-            (:func:`exact_mixed_product` or :func:`finite_difference_mixed_product` with
+            (:func:`gradient_mixed_product` or :func:`finite_difference_mixed_product` with
             their other arguments bound).
         params (dict[str, Tensor]): ``theta``.
         inner_grads (Sequence[Tensor]): ``grad_theta L_train(theta; chi)``.

@@ -352,8 +352,9 @@ class ChannelDrop(FeatureOp):
     ``1 - clamp(v * C - r, 0, 1)`` of itself: the first ``floor(v * C)`` are zeroed, the next
     one is scaled by the fractional part, the rest are untouched. At integer ``v * C`` this
     is the hard drop; in between it is linear in ``m``, which gives the magnitude a true
-    gradient (at integer counts, the right derivative: what dropping more would do). No rescaling of the kept channels: the op removes knowledge, it does not
-    emulate dropout. Range 0 .. 0.5.
+    gradient (at integer counts, the right derivative: what dropping more would do). No
+    rescaling of the kept channels: the op removes knowledge, it does not emulate dropout.
+    Range 0 .. 0.5.
 
     Params: ``scores`` (N, C) uniform.
     """
