@@ -1,7 +1,8 @@
 """Make the released OpenMMLab stack work on current PyTorch.
 
 Imported first by :mod:`sokd_mmdet`, before anything touches ``mmrazor``. It fixes exactly two
-known breakages (see ``shared/notes/stack.md``) and nothing else:
+known breakages of the pinned stack (``requirements/runtime.txt``: MMRazor 1.0.0, MMEngine
+0.10.7 on torch 2.x) and nothing else:
 
 1. **MMRazor 1.0.0 does not import on torch >= 2.1.** ``import mmrazor.models`` executes
    quantization code written for torch 1.13-2.0 (names removed from

@@ -24,8 +24,8 @@ from mmengine.config import DictAction
 from mmengine.runner.utils import set_random_seed
 
 from sokd_mmdet.apis import ConfigError
-from sokd_mmdet.models.dafa.target_shift import op_target_shift
-from sokd_mmdet.visualization.sokd_inspector import base_losses, inspect_batch, level_mappings
+from sokd_mmdet.analysis import op_target_shift
+from sokd_mmdet.analysis import base_losses, inspect_batch, level_mappings
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # also when loaded from elsewhere
 from visualize_sokd import SPLITS, batches, build_model, prepare  # noqa: E402

@@ -32,9 +32,9 @@ from mmengine.runner import CheckpointLoader
 from mmengine.runner.utils import set_random_seed
 
 from sokd_mmdet.apis import ConfigError
-from sokd_mmdet.models.dam.coverage import (gt_centre_recall, region_losses,
-                                            spatial_mass_outside)
-from sokd_mmdet.visualization.sokd_inspector import base_losses, inspect_batch, level_mappings
+from sokd_mmdet.analysis import base_losses, inspect_batch, level_mappings
+from sokd_mmdet.analysis.dam_coverage import (gt_centre_recall, region_losses,
+                                              spatial_mass_outside)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # also when loaded from elsewhere
 from visualize_sokd import SPLITS, batches, build_model, prepare  # noqa: E402

@@ -17,8 +17,8 @@ import os
 import os.path as osp
 import time
 
-from sokd_mmdet.datasets.shapes import (SHAPE_CLASSES, generate_classification_dataset,
-                                        generate_detection_dataset, split_statistics)
+from sokd_mmdet.datasets import (SHAPE_CLASSES, generate_classification_dataset,
+                                 generate_detection_dataset, split_statistics)
 
 # defaults per mode: (out, num_train, num_val, img_size)
 DEFAULTS = dict(detection=('data/shapes', 400, 100, [256]),

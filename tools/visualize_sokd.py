@@ -26,8 +26,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader, Runner
 
 from sokd_mmdet.apis import ConfigError, check_config, load_config
-from sokd_mmdet.visualization.sokd_inspector import (draw_inspection, inspect_batch,
-                                                      level_mappings)
+from sokd_mmdet.analysis import inspect_batch, level_mappings
+from sokd_mmdet.visualization import draw_inspection
 
 SPLITS = ('train', 'val', 'test')
 

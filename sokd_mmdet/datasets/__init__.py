@@ -1,9 +1,10 @@
 """Data sets: the built-in, offline Shapes detection and classification data."""
-from .shapes import (GENERATOR_VERSION, MIN_VISIBLE_FRACTION, SHAPE_CLASSES, SHAPE_PALETTE,
-                     generate_classification_dataset, generate_detection_dataset,
-                     render_classification_image, render_detection_image,
-                     sample_object_colour, split_statistics)
 from .shapes_dataset import ShapesDataset
+from .shapes_render import (GENERATOR_VERSION, MIN_VISIBLE_FRACTION, SHAPE_CLASSES,
+                            SHAPE_PALETTE, render_classification_image, render_detection_image,
+                            sample_object_colour)
+from .shapes_writer import (generate_classification_dataset, generate_detection_dataset,
+                            split_statistics)
 
 __all__ = [
     'SHAPE_CLASSES', 'SHAPE_PALETTE', 'GENERATOR_VERSION', 'MIN_VISIBLE_FRACTION',

@@ -2,7 +2,7 @@
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
-from .shapes import SHAPE_CLASSES, SHAPE_PALETTE
+from .shapes_render import SHAPE_CLASSES, SHAPE_PALETTE
 
 
 @DATASETS.register_module()

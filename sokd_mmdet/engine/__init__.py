@@ -3,12 +3,12 @@ from .checkpoint_coverage import (CheckpointCoverageError, load_with_coverage,
 from .hooks import (DAFAPolicyLoggerHook, FiniteLossHook, SoKDVisualizationHook,
                     TSTAugmenterLoggerHook)
 from .loops import TeacherStudentTestLoop
-from .model_wrapper import SoKDDistributedDataParallel
-from .optimizers import CPUAutocastOptimWrapper, SoKDOptimWrapperConstructor
+from .distill_data_parallel import DistillDataParallel
+from .optimizers import CPUAutocastOptimWrapper, DistillOptimWrapperConstructor
 
 __all__ = [
     'DAFAPolicyLoggerHook', 'TSTAugmenterLoggerHook', 'TeacherStudentTestLoop',
-    'SoKDOptimWrapperConstructor', 'CPUAutocastOptimWrapper', 'SoKDVisualizationHook',
+    'DistillOptimWrapperConstructor', 'CPUAutocastOptimWrapper', 'SoKDVisualizationHook',
     'FiniteLossHook', 'CheckpointCoverageError', 'load_with_coverage', 'set_min_coverage',
-    'SoKDDistributedDataParallel'
+    'DistillDataParallel'
 ]

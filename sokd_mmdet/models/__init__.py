@@ -1,10 +1,7 @@
-"""Registered models: SoKD (DAFA, DAM, loss wrapper, distiller, algorithm), TST and ATF."""
-from .algorithms import SoKD
+"""Registered models, one folder per method: SoKD (DAFA, DAM, loss, distiller, algorithm),
+TST and ATF; ``steps`` holds what their custom train steps share."""
 from .atf import ATF, ATFSoKD, AlphaDivergenceLoss
-from .dafa import DAFA
-from .dam import DAM
-from .distillers import SoKDDistiller
-from .losses import SoKDLoss
+from .sokd import DAFA, DAM, SoKD, SoKDDistiller, SoKDLoss
 from .tst import TST, TSTAugmenter, TSTSoKD
 
 __all__ = [

@@ -1,11 +1,11 @@
 """Pictures of SoKD's distinctive areas (DAM) and of the refined teacher knowledge (DAFA).
 
 Plain drawing functions: numpy arrays in, an RGB ``uint8`` picture out (optionally saved as
-a PNG); no model code. :func:`~sokd_mmdet.visualization.sokd_inspector.inspect_batch`
+a PNG); no model code. :func:`~sokd_mmdet.analysis.inspect_batch`
 computes the arrays from a model, ``tools/visualize_sokd.py`` and
 ``SoKDVisualizationHook`` call both.
 
-Coordinates follow :mod:`sokd_mmdet.models.dam.regions`: a box is ``(x1, y1, x2, y2)`` on
+Coordinates follow :mod:`sokd_mmdet.models.sokd.dam.regions`: a box is ``(x1, y1, x2, y2)`` on
 the continuous plane of its picture (``[0, W] x [0, H]``, one unit per pixel or per feature
 cell). Boxes on the input image are in input pixels (feature cells times the level's
 stride); boxes on a feature map are in cells.

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import as_cli, config_path, tiny_options
 from sokd_mmdet.apis.annotation_scan import AnnotationError, scan_coco_annotations
-from sokd_mmdet.datasets.shapes import SHAPE_CLASSES
+from sokd_mmdet.datasets import SHAPE_CLASSES
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from mmrazor.registry import MODELS
 
 from conftest import config_path, tiny_options
 from sokd_mmdet.apis import ConfigError, check_config, load_config
-from sokd_mmdet.engine import SoKDOptimWrapperConstructor
+from sokd_mmdet.engine import DistillOptimWrapperConstructor
 
 SOKD = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 
@@ -103,17 +103,17 @@ def test_channel_mismatch_without_connector_names_the_fix(tiny_data, tmp_path):
 def test_policy_optimiser_missing_from_optim_wrapper():
     model = MODELS.build(_model_cfg())
     with pytest.raises(KeyError, match="no 'policy' entry"):
-        SoKDOptimWrapperConstructor(dict(student=dict(optimizer=dict(type='SGD', lr=0.1))))(
+        DistillOptimWrapperConstructor(dict(student=dict(optimizer=dict(type='SGD', lr=0.1))))(
             model)
     with pytest.raises(KeyError, match="'student' entry"):
-        SoKDOptimWrapperConstructor(dict(policy=dict(optimizer=dict(type='SGD', lr=0.1))))
+        DistillOptimWrapperConstructor(dict(policy=dict(optimizer=dict(type='SGD', lr=0.1))))
     with pytest.raises(KeyError, match='unexpected optim_wrapper keys'):
-        SoKDOptimWrapperConstructor(dict(student={}, policy={}, optimizer={}))
+        DistillOptimWrapperConstructor(dict(student={}, policy={}, optimizer={}))
 
 
 def test_optimisers_split_the_parameters():
     model = MODELS.build(_model_cfg())
-    wrappers = SoKDOptimWrapperConstructor(dict(
+    wrappers = DistillOptimWrapperConstructor(dict(
         student=dict(optimizer=dict(type='SGD', lr=0.1)),
         policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(model)
     ids = {name: {id(p) for g in w.optimizer.param_groups for p in g['params']}
@@ -146,17 +146,17 @@ def test_optimiser_entries_follow_the_learned_parts():
     """A trainable teacher needs its own entry; an entry for a missing part is refused."""
     model = MODELS.build(_model_cfg())
     with pytest.raises(KeyError, match="'augmenter' entry but the model has no trainable"):
-        SoKDOptimWrapperConstructor(dict(
+        DistillOptimWrapperConstructor(dict(
             student=dict(optimizer=dict(type='SGD', lr=0.1)),
             policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
             augmenter=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
     for p in model.teacher.parameters():
         p.requires_grad_(True)
     with pytest.raises(KeyError, match="has a teacher .* no 'teacher' entry"):
-        SoKDOptimWrapperConstructor(dict(
+        DistillOptimWrapperConstructor(dict(
             student=dict(optimizer=dict(type='SGD', lr=0.1)),
             policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(model)
-    wrappers = SoKDOptimWrapperConstructor(dict(
+    wrappers = DistillOptimWrapperConstructor(dict(
         student=dict(optimizer=dict(type='SGD', lr=0.1)),
         policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
         teacher=dict(optimizer=dict(type='SGD', lr=1e-4))))(model)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sokd_mmdet.engine import FiniteLossHook
-from sokd_mmdet.models.algorithms.finite_losses import check_finite_losses, non_finite_terms
+from sokd_mmdet.models.steps.finite_losses import check_finite_losses, non_finite_terms
 
 
 def test_non_finite_terms_finds_nan_and_inf_in_loss_keys_only():

@@ -13,7 +13,8 @@ from sokd_mmdet.visualization.regions import (dafa_label, draw_boxes, draw_dafa,
                                               draw_feature_regions, draw_regions,
                                               feature_energy, overlay_heatmap, region_panel,
                                               select_boxes)
-from sokd_mmdet.visualization.sokd_inspector import draw_inspection, inspect_batch
+from sokd_mmdet.analysis import inspect_batch
+from sokd_mmdet.visualization import draw_inspection
 
 SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 

@@ -1,7 +1,7 @@
 """How far the finite-difference policy gradient is from the exact one on tiny detectors.
 
 Builds the float64 RetinaNet / Faster R-CNN pairs of
-``tests/test_models/test_policy_step_exactness.py`` (its helpers are reused, so the models,
+``tests/test_models/test_sokd/test_policy_step_exactness.py`` (its helpers are reused, so the models,
 draws and brute force are the test's), and prints, for ``hvp='finite_difference'`` at
 several ``hvp_eps``, the relative error of each magnitude-gradient entry against the
 brute-force derivative of the outer objective (which the exact product matches).
@@ -18,7 +18,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def main():
     import torch
-    sys.path[:0] = [osp.join(ROOT, 'tests'), osp.join(ROOT, 'tests', 'test_models')]
+    sys.path[:0] = [osp.join(ROOT, 'tests'), osp.join(ROOT, 'tests', 'test_models', 'test_sokd')]
     import test_policy_step_exactness as T
 
     from sokd_mmdet.datasets import generate_detection_dataset

@@ -1,7 +1,7 @@
 """Variance of DAFA's policy-gradient estimators now against an earlier version of them.
 
 Trains the RELAX control variate on the toy objective of
-``tests/test_models/test_dafa_policy.py`` (a reward table over sub-policies and flags,
+``tests/test_models/test_sokd/test_dafa_policy.py`` (a reward table over sub-policies and flags,
 centred on 0) and prints, for several numbers of sub-policies S, the total per-sample
 variance of the RELAX and REINFORCE estimates of this tree against those of ``--old-ref``
 (a git revision whose ``policy.py`` and test helpers are read with ``git show``). Both are
@@ -19,8 +19,11 @@ import tempfile
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-POLICY = 'sokd_mmdet/models/dafa/policy.py'
-TESTS = 'tests/test_models/test_dafa_policy.py'
+POLICY = 'sokd_mmdet/models/sokd/dafa/policy.py'
+# where policy.py was before the models were grouped by method (older revisions)
+OLD_POLICY = 'sokd_mmdet/models/dafa/policy.py'
+TESTS = 'tests/test_models/test_sokd/test_dafa_policy.py'
+OLD_TESTS = 'tests/test_models/test_dafa_policy.py'
 
 
 def _helpers(policy_src: str, test_src: str, tag: str) -> dict:
@@ -34,8 +37,9 @@ def _helpers(policy_src: str, test_src: str, tag: str) -> dict:
     spec.loader.exec_module(module)
     sys.modules[f'{tag}_policy'] = module
     ns = {}
-    exec(compile(test_src.replace('from sokd_mmdet.models.dafa.policy import',
-                                  f'from {tag}_policy import'), f'{tag}_tests', 'exec'), ns)
+    for module_path in ('sokd_mmdet.models.sokd.dafa.policy', 'sokd_mmdet.models.dafa.policy'):
+        test_src = test_src.replace(f'from {module_path} import', f'from {tag}_policy import')
+    exec(compile(test_src, f'{tag}_tests', 'exec'), ns)
     return ns
 
 
@@ -60,13 +64,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
-    def show(ref, path):
-        return subprocess.run(['git', 'show', f'{ref}:{path}'], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout
+    def show(ref, *paths):
+        """The file at the first of ``paths`` that exists at ``ref``."""
+        for path in paths:
+            out = subprocess.run(['git', 'show', f'{ref}:{path}'], cwd=ROOT,
+                                 capture_output=True, text=True)
+            if out.returncode == 0:
+                return out.stdout
+        raise FileNotFoundError(f'none of {paths} exists at {ref}')
 
     with open(osp.join(ROOT, POLICY)) as f, open(osp.join(ROOT, TESTS)) as g:
         new = _helpers(f.read(), g.read(), 'new')
-    old = _helpers(show(args.old_ref, POLICY), show(args.old_ref, TESTS), 'old')
+    old = _helpers(show(args.old_ref, POLICY, OLD_POLICY), show(args.old_ref, TESTS, OLD_TESTS), 'old')
     print('| S | K | RELAX now / then | REINFORCE now / then | RELAX / REINFORCE now | then |')
     print('|---|---|---|---|---|---|')
     for s in args.sub_policies:

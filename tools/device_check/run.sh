@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prepared GPU check, one command for the GPU machine that is sometimes lent (one H200,
-# Python 3.12 with its own torch 2.11 + CUDA 13 and nvcc, no network; see
-# ../shared/notes/stack.md). Sized for at most 8 minutes there.
+# Python 3.12 with its own torch 2.11 + CUDA 13 and nvcc, no network). Sized for at most 8
+# minutes there.
 #
 #   bash tools/device_check/make_wheelhouse.sh          # here, once (needs the network)
 #   bash tools/device_check/run.sh OUT_DIR --dry-run     # here: checks the wheelhouse, the plan

@@ -2,7 +2,7 @@
 from mmengine.hooks import Hook
 from mmrazor.registry import HOOKS
 
-from ...models.algorithms.finite_losses import check_finite_losses
+from ...models.steps import check_finite_losses
 
 
 @HOOKS.register_module()

@@ -9,7 +9,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
-from ...visualization.sokd_inspector import draw_inspection, inspect_batch, level_mappings
+from ...analysis import inspect_batch, level_mappings
+from ...visualization import draw_inspection
 
 
 def take_images(batches, num_images: int) -> Optional[dict]:
@@ -41,7 +42,7 @@ class SoKDVisualizationHook(Hook):
 
     On the first ``num_images`` images of the validation dataloader (the same images every
     time; the first training batch when the run has no validation loop), it runs
-    :func:`~sokd_mmdet.visualization.sokd_inspector.inspect_batch` (eval mode, no
+    :func:`~sokd_mmdet.analysis.inspect_batch` (eval mode, no
     gradient; the model's train mode and DAFA's random stream are restored afterwards) and
     draws, per image ``i`` and FPN level ``l``:
 

@@ -1,4 +1,4 @@
 from .cpu_autocast_wrapper import CPUAutocastOptimWrapper
-from .sokd_constructor import SoKDOptimWrapperConstructor
+from .distill_constructor import DistillOptimWrapperConstructor
 
-__all__ = ['CPUAutocastOptimWrapper', 'SoKDOptimWrapperConstructor']
+__all__ = ['CPUAutocastOptimWrapper', 'DistillOptimWrapperConstructor']

@@ -1,5 +1,5 @@
 """ATF: adaptive teacher fine-tuning, offline distillation in which the teacher adapts too."""
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, nullcontext
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -9,26 +9,11 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ..algorithms.optim_entries import optim_entry
-from .teacher_fine_tuning import (TeacherFineTuningMixin, detached, scaled_losses,
-                                  update_params)
+from ..steps import detached_records, optim_entry, update_params
+from .teacher_fine_tuning import TeacherFineTuningMixin, scaled_losses
 
 _ENTRIES_HINT = ("student=dict(optimizer=...) and teacher=dict(optimizer=dict(type='SGD', "
                  "lr=1e-4, momentum=0.9))")
-
-
-@contextmanager
-def detached_records(recorders):
-    """Within the block, every record of ``recorders`` (a RecorderManager) is detached."""
-    saved = {name: rec.data_buffer for name, rec in recorders.recorders.items()}
-    # MMRazor's recorders have no public setter for their buffer
-    for name, rec in recorders.recorders.items():
-        rec._data_buffer = [detached(r) for r in saved[name]]
-    try:
-        yield
-    finally:
-        for name, rec in recorders.recorders.items():
-            rec._data_buffer = saved[name]
 
 
 @MODELS.register_module()
@@ -58,9 +43,9 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
       records. Off teacher-update iterations the teacher runs without a graph, and only its
       head's forward (``mode='tensor'``), as cheaply as in plain distillation.
     - ``train_step``: two optimisers (an ``OptimWrapperDict`` with ``student`` and
-      ``teacher``, see ``SoKDOptimWrapperConstructor``) each stepping on its own objective.
+      ``teacher``, see ``DistillOptimWrapperConstructor``) each stepping on its own objective.
       Under several processes use ``model_wrapper_cfg =
-      dict(type='mmrazor.SoKDDistributedDataParallel')``, which delegates to this
+      dict(type='mmrazor.DistillDataParallel')``, which delegates to this
       ``train_step``; gradients are averaged across ranks here before each step.
 
     The teacher's BatchNorm stays in eval mode (``teacher_norm_eval=True``, MMRazor's

@@ -8,9 +8,9 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ..algorithms import SoKD
-from ..algorithms.optim_entries import optim_entry
-from .teacher_fine_tuning import TeacherFineTuningMixin, detached, scaled_losses
+from ..sokd import SoKD
+from ..steps import detached, optim_entry, set_records
+from .teacher_fine_tuning import TeacherFineTuningMixin, scaled_losses
 
 _TEACHER_HINT = "teacher=dict(optimizer=dict(type='AdamW', lr=1e-4))"
 
@@ -109,8 +109,8 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
         if update:
             self._check_fixed_knowledge(records)
             self._live_records = records
-        self._use_teacher_records({n: [detached(r) for r in recs]
-                                   for n, recs in records.items()})
+        set_records(self.distiller.teacher_recorders,
+                    {n: [detached(r) for r in recs] for n, recs in records.items()})
         self._new_knowledge(inputs, data_samples)
 
     def _check_fixed_knowledge(self, records: Dict[str, list]) -> None:

@@ -4,17 +4,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from mmengine.optim import OptimWrapper
 from torch import Tensor
 
-from ..algorithms.policy_step import average_gradients
+from ..steps import update_params
 from .alpha_divergence_loss import AlphaDivergenceLoss
-
-
-def detached(record):
-    """A recorded output without its graph (tensors, or tuples/lists of them)."""
-    if isinstance(record, Tensor):
-        return record.detach()
-    if isinstance(record, (tuple, list)):
-        return type(record)(detached(r) for r in record)
-    return record
 
 
 def scaled_losses(losses: Dict[str, object], weight: float) -> Dict[str, object]:
@@ -28,15 +19,6 @@ def scaled_losses(losses: Dict[str, object], weight: float) -> Dict[str, object]
         else:
             out[key] = weight * value
     return out
-
-
-def update_params(optim_wrapper: OptimWrapper, loss: Tensor) -> None:
-    """``OptimWrapper.update_params``, with gradients averaged across ranks before the step."""
-    optim_wrapper.backward(optim_wrapper.scale_loss(loss))
-    if optim_wrapper.should_update():
-        average_gradients(p for group in optim_wrapper.param_groups for p in group['params'])
-        optim_wrapper.step()
-        optim_wrapper.zero_grad()
 
 
 class TeacherFineTuningMixin:

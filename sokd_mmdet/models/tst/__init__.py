@@ -1,7 +1,7 @@
 """TST ("Teaching What You Should Teach"): a learned, box-consistent image augmenter trained
 in turn with the distillation, alone (:class:`TST`) or under SoKD (:class:`TSTSoKD`)."""
 from .augmenter import TSTAugmenter
-from .ops import IMAGE_OPS, build_image_ops
+from .image_ops import IMAGE_OPS, build_image_ops
 from .tst import TST, TSTMixin
 from .tst_sokd import TSTSoKD
 

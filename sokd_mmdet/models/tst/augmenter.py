@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from .affine import compose, gated, to_pixel, warp
 from .boxes import warp_box_lists
 from .gates import straight_through_gates
-from .ops import GeometricOp, ImageOp, PhotometricOp, build_image_ops
+from .image_ops import GeometricOp, ImageOp, PhotometricOp, build_image_ops
 from .pixels import to_normalised, to_unit_pixels
 from .prior import biased_magnitude, biased_probability
 
@@ -237,7 +237,7 @@ class TSTAugmenter(nn.Module):
         if self.geometric:
             pixel = to_pixel(
                 compose([
-                    gated(self.image_ops[i].matrix(values[:, i], h, w), gates[:, i])
+                    gated(self.image_ops[i].forward_matrix(values[:, i], h, w), gates[:, i])
                     for i in self.geometric
                 ]), h, w)
             warped = warp(images, pixel)

@@ -3,13 +3,12 @@ from typing import Dict, Tuple
 
 import torch
 from mmengine.optim import OptimWrapper
-from mmrazor.models.algorithms import FpnTeacherDistill, SingleTeacherDistill
+from mmrazor.models.algorithms import FpnTeacherDistill
 from mmrazor.registry import MODELS
 from torch import Tensor
 from torch.func import functional_call
 
-from ..algorithms.optim_entries import optim_entry
-from ..algorithms.policy_step import average_gradients
+from ..steps import optim_entry, update_params
 
 
 class TSTMixin:
@@ -32,7 +31,7 @@ class TSTMixin:
        student on the original batch plus the augmented one, concatenated.
 
     ``optim_wrapper`` must hold ``student`` and ``augmenter`` entries (and whatever else the
-    host needs): see ``SoKDOptimWrapperConstructor``.
+    host needs): see ``DistillOptimWrapperConstructor``.
 
     Args:
         augmenter (dict): a :class:`TSTAugmenter` config. Its ``mean``, ``std`` and ``rgb``
@@ -118,11 +117,7 @@ class TSTMixin:
         student_loss = self.parse_losses(student_losses)[0]
         objective = teacher_loss - self.student_weight * student_loss
         # inputs=params: no gradient reaches (or is left in) the student or the teacher
-        augmenter_ow.backward(augmenter_ow.scale_loss(objective), inputs=params)
-        if augmenter_ow.should_update():
-            average_gradients(params)
-            augmenter_ow.step()
-            augmenter_ow.zero_grad()
+        update_params(augmenter_ow, objective, params, inputs=params)
         return {
             'augmenter/teacher_loss': teacher_loss.detach(),
             'augmenter/student_loss': student_loss.detach(),
@@ -131,10 +126,11 @@ class TSTMixin:
 
 
 @MODELS.register_module()
-class TST(TSTMixin, SingleTeacherDistill):
+class TST(TSTMixin, FpnTeacherDistill):
     """TST with MMRazor's configured distillation losses (CWD, PKD, ...) as the host.
 
-    ``SingleTeacherDistill`` whose ``train_step`` is :class:`TSTMixin`'s: the student trains
+    ``FpnTeacherDistill`` (a ``SingleTeacherDistill`` whose teacher runs only its backbone
+    and neck) whose ``train_step`` is :class:`TSTMixin`'s: the student trains
     on the original and the augmented batch with its task loss and the distiller's losses,
     and the augmenter is trained in turn.
 
@@ -161,9 +157,9 @@ class TST(TSTMixin, SingleTeacherDistill):
     def loss(self, batch_inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
         """MMRazor's distillation losses, with the teacher forward of ``teacher_forward``."""
         if self.teacher_forward == 'extract_feat':
-            # FpnTeacherDistill's loss is SingleTeacherDistill's with a backbone+neck teacher
-            return FpnTeacherDistill.loss(self, batch_inputs, data_samples)
-        return super().loss(batch_inputs, data_samples)
+            return super().loss(batch_inputs, data_samples)
+        # the whole teacher: SingleTeacherDistill's loss, which FpnTeacherDistill overrides
+        return super(FpnTeacherDistill, self).loss(batch_inputs, data_samples)
 
     def student_side_parameters(self) -> Dict[str, Tensor]:
         """Every trainable parameter but the teacher's and the augmenter's."""
@@ -179,9 +175,5 @@ class TST(TSTMixin, SingleTeacherDistill):
         with student_ow.optim_context(self):
             losses = self.loss(inputs, data_samples)
         loss, log_vars = self.parse_losses(losses)
-        student_ow.backward(student_ow.scale_loss(loss))
-        if student_ow.should_update():
-            average_gradients(self.student_side_parameters().values())
-            student_ow.step()
-            student_ow.zero_grad()
+        update_params(student_ow, loss, self.student_side_parameters().values())
         return log_vars

@@ -4,7 +4,7 @@ from typing import Dict
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ..algorithms import SoKD
+from ..sokd import SoKD
 from .tst import TSTMixin
 
 

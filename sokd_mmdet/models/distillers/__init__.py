@@ -1,3 +1,0 @@
-from .sokd_distiller import SoKDDistiller
-
-__all__ = ['SoKDDistiller']
