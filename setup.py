@@ -1,7 +1,6 @@
 """sokd-mmdet: Student-Oriented Knowledge Distillation for MMDetection / MMRazor."""
 import os.path as osp
 import re
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -25,8 +24,11 @@ setup(
     description='Student-Oriented Knowledge Distillation (SoKD) for MMDetection and MMRazor',
     long_description=open(osp.join(HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('tests', 'configs', 'tools')),
-    python_requires='>=3.9',
+    # benchmark/ is development tooling run from a checkout (as MMDetection keeps
+    # .dev_scripts/ apart), not part of the installed package
+    packages=find_packages(
+        exclude=('tests', 'tests.*', 'configs', 'tools', 'benchmark', 'benchmark.*')),
+    python_requires='>=3.10',  # torch 2.14 (requirements/torch.txt) needs 3.10
     install_requires=read_requirements('runtime'),
     extras_require={'tests': read_requirements('tests')},
     license='Apache-2.0',

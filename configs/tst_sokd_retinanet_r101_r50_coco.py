@@ -1,18 +1,10 @@
 # TST + SoKD over CWD for RetinaNet R101 -> R50 on COCO:
 #   python tools/train.py configs/tst_sokd_retinanet_r101_r50_coco.py
 # The SoKD config plus TST's learned image augmenter and its optimiser.
-_base_ = ['./sokd_retinanet_r101_r50_coco.py']
+_base_ = ['./sokd_retinanet_r101_r50_coco.py', './_base_/tst/tst_augmenter.py']
 model = dict(
-    type='TSTSoKD',
-    augment_interval=1,
-    student_weight=1.0,
-    augmenter=dict(type='TSTAugmenter', prior_prob=0.2, prior_magnitude=0.4,
-                   magnitude_bound=0.3, min_visible=0.5, seed=0))
-optim_wrapper = dict(
-    augmenter=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
+    type='TSTSoKD', augment_interval=1, student_weight=1.0, augmenter={{_base_.tst_augmenter}})
+optim_wrapper = dict(augmenter={{_base_.tst_augmenter_optim}})
 param_scheduler = dict(augmenter=[])
 # the learned augmenter: per-op scalars, augmenter_history.json, augmenter.png
-custom_hooks = [
-    dict(type='mmrazor.DAFAPolicyLoggerHook', interval=200),
-    dict(type='mmrazor.TSTAugmenterLoggerHook', interval=200)
-]
+custom_hooks = _base_.custom_hooks + [dict(type='mmrazor.TSTAugmenterLoggerHook', interval=200)]

@@ -40,10 +40,9 @@ from packaging.version import Version
 
 __all__ = [
     'QuantizationUnavailableError', 'UnsafeCheckpointError', 'CorruptCheckpointError',
-    'MMENGINE_CHECKPOINT_GLOBALS',
-    'MMRAZOR_QUANTIZATION_MODULE', 'install_mmrazor_quantization_standin',
-    'allow_mmengine_checkpoints', 'load_checkpoint_file', 'load_url_checkpoint',
-    'history_buffer_attribute'
+    'MMENGINE_CHECKPOINT_GLOBALS', 'MMRAZOR_QUANTIZATION_MODULE',
+    'install_mmrazor_quantization_standin', 'allow_mmengine_checkpoints', 'load_checkpoint_file',
+    'load_url_checkpoint', 'history_buffer_attribute'
 ]
 
 MMRAZOR_QUANTIZATION_MODULE = 'mmrazor.structures.quantization'
@@ -153,8 +152,10 @@ def _mmengine_checkpoint_globals() -> list:
     # these; the dtype classes are those of the numeric values the Runner logs.
     multiarray = np.core.multiarray
     found += [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
-    found += [type(np.dtype(t)) for t in ('float64', 'float32', 'float16', 'int64', 'int32',
-                                          'int8', 'uint8', 'bool')]
+    found += [
+        type(np.dtype(t))
+        for t in ('float64', 'float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool')
+    ]
     return found
 
 
@@ -196,8 +197,9 @@ def load_checkpoint_file(filename, map_location=None):
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         if not _looks_like_a_checkpoint(filename):
-            raise CorruptCheckpointError(_corrupt(filename, 'it is neither a zip archive nor '
-                                                  'a pickle')) from err
+            raise CorruptCheckpointError(
+                _corrupt(filename, 'it is neither a zip archive nor '
+                         'a pickle')) from err
         try:
             names = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
         except Exception:  # not a zip checkpoint: the message of torch is all we have
@@ -211,8 +213,9 @@ def load_checkpoint_file(filename, map_location=None):
         raise CorruptCheckpointError(_corrupt(filename, 'it is empty')) from err
     except RuntimeError as err:
         if 'zip archive' in str(err) or 'PytorchStreamReader' in str(err):
-            raise CorruptCheckpointError(_corrupt(filename, 'its zip archive is truncated or '
-                                                  'damaged')) from err
+            raise CorruptCheckpointError(
+                _corrupt(filename, 'its zip archive is truncated or '
+                         'damaged')) from err
         raise
 
 
@@ -281,7 +284,8 @@ def _register_safe_loaders():
     from mmengine.runner import checkpoint
     checkpoint.CheckpointLoader.register_scheme(prefixes='', force=True)(load_checkpoint_file)
     checkpoint.CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), force=True)(load_url_checkpoint)
+        prefixes=('http://', 'https://'), force=True)(
+            load_url_checkpoint)
     # load_from_torchvision and load_from_openmmlab call this module-level name directly
     checkpoint.load_from_http = load_url_checkpoint
 

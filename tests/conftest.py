@@ -5,13 +5,19 @@ cores in minutes.
 """
 import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
 
 import sokd_mmdet  # noqa: F401  (compatibility layer and registration)
 
+# isort: split
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the benchmark/ package is not installed (development tooling, as MMDetection's
+# .dev_scripts/): its tests import it from this checkout, as tools/benchmark.py does
+sys.path.insert(0, ROOT)
 IMG = 128  # images of the tiny data set; RetinaNet's P7 is still 1x1
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
@@ -21,17 +27,21 @@ def config_path(name: str) -> str:
     return osp.join(ROOT, 'configs', name)
 
 
-def tiny_options(data_root: str, work_dir: str, iters: int = 2,
-                 teacher_ckpt: str = None) -> dict:
+def tiny_options(data_root: str, work_dir: str, iters: int = 2, teacher_ckpt: str = None) -> dict:
     """Config overrides for a quickstart config: tiny data, batch 2, ``iters`` iterations.
 
     The keys are ``--cfg-options`` keys; pass the dict to ``Config.merge_from_dict`` or
     turn it into ``k=v`` strings with :func:`as_cli`.
     """
-    opts = {'work_dir': work_dir, 'log_level': 'WARNING',
-            'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
-            'default_hooks.checkpoint.interval': iters, 'default_hooks.logger.interval': 1,
-            'randomness.seed': 0}
+    opts = {
+        'work_dir': work_dir,
+        'log_level': 'WARNING',
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters,
+        'default_hooks.checkpoint.interval': iters,
+        'default_hooks.logger.interval': 1,
+        'randomness.seed': 0
+    }
     for split in ('train', 'val', 'test'):
         opts[f'{split}_dataloader.dataset.data_root'] = data_root + '/'
         opts[f'{split}_dataloader.batch_size'] = 2
@@ -55,10 +65,12 @@ def tiny_options(data_root: str, work_dir: str, iters: int = 2,
 
 def as_cli(opts: dict) -> list:
     """``--cfg-options`` strings for a dict of overrides."""
+
     def fmt(v):
         if isinstance(v, tuple):
             return '(' + ','.join(str(x) for x in v) + ')'
         return str(v)
+
     return [f'{k}={fmt(v)}' for k, v in opts.items()]
 
 
@@ -67,8 +79,8 @@ def tiny_data(tmp_path_factory):
     """8 training and 4 validation images of the built-in data set at 128x128."""
     from sokd_mmdet.datasets import generate_detection_dataset
     out = str(tmp_path_factory.mktemp('shapes'))
-    generate_detection_dataset(out, num_train=8, num_val=4, img_size=(IMG, IMG), seed=0,
-                               progress=False)
+    generate_detection_dataset(
+        out, num_train=8, num_val=4, img_size=(IMG, IMG), seed=0, progress=False)
     return out
 
 
@@ -104,5 +116,4 @@ def shrink_retinanet(detector: dict, width: int = 8) -> None:
     detector['backbone'].update(depth=18, base_channels=width)
     detector['neck']['in_channels'] = [2 * width, 4 * width, 8 * width]
     detector['neck']['out_channels'] = 2 * width
-    detector['bbox_head'].update(in_channels=2 * width, feat_channels=2 * width,
-                                 stacked_convs=1)
+    detector['bbox_head'].update(in_channels=2 * width, feat_channels=2 * width, stacked_convs=1)

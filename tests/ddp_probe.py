@@ -14,6 +14,8 @@ class RankStateDumpHook(Hook):
 
     def after_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()
-                 if not k.startswith('teacher.')}
+        state = {
+            k: v.detach().cpu()
+            for k, v in model.state_dict().items() if not k.startswith('teacher.')
+        }
         torch.save(state, osp.join(runner.work_dir, f'rank{get_rank()}.pth'))

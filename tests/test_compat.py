@@ -31,9 +31,18 @@ def _runner_like_checkpoint(path):
         hub.update_scalar('train/iters', i)
     hub.update_info('iter', 3)
     ckpt = {
-        'meta': {'epoch': 0, 'iter': 3, 'seed': np.int64(0), 'mean': np.float64(0.5),
-                 'dataset_meta': {'classes': ('a', 'b')}},
-        'state_dict': {'w': torch.ones(2)},
+        'meta': {
+            'epoch': 0,
+            'iter': 3,
+            'seed': np.int64(0),
+            'mean': np.float64(0.5),
+            'dataset_meta': {
+                'classes': ('a', 'b')
+            }
+        },
+        'state_dict': {
+            'w': torch.ones(2)
+        },
         'message_hub': hub.state_dict(),
     }
     torch.save(ckpt, path)
@@ -43,8 +52,8 @@ def _runner_like_checkpoint(path):
 def test_mmrazor_models_imports_after_sokd_mmdet():
     import mmrazor.models  # noqa: F401
     from mmrazor.models import ChannelWiseDivergence, ConfigurableDistiller  # noqa: F401
-    assert compat.MMRAZOR_STANDIN_INSTALLED == (TORCH >= Version('2.1') and
-                                                Version(version('mmrazor')) <= Version('1.0.0'))
+    assert compat.MMRAZOR_STANDIN_INSTALLED == (
+        TORCH >= Version('2.1') and Version(version('mmrazor')) <= Version('1.0.0'))
 
 
 def test_quantization_standin_raises_a_clear_error():
@@ -87,7 +96,9 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 
 
 def _python(code):
-    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+    return subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
                           timeout=300)
 
 
@@ -166,26 +177,38 @@ def test_url_checkpoints_go_through_the_allow_list(url, cached, hub_home, tmp_pa
     the hub cache is refused without running, a plain checkpoint loads."""
     from mmengine.runner.checkpoint import CheckpointLoader
     marker = tmp_path / 'pwned'
-    torch.save({'state_dict': {'w': torch.ones(2)}, 'meta': {'x': _Touch(str(marker))}},
-               hub_home / cached)
+    torch.save({
+        'state_dict': {
+            'w': torch.ones(2)
+        },
+        'meta': {
+            'x': _Touch(str(marker))
+        }
+    }, hub_home / cached)
     with pytest.raises(compat.UnsafeCheckpointError, match=f'refused to load .*{cached}'):
         CheckpointLoader.load_checkpoint(url)
     assert not marker.exists()  # the pickle's code never ran
     torch.save({'state_dict': {'w': torch.full((2, ), 3.0)}}, hub_home / cached)
-    assert torch.equal(CheckpointLoader.load_checkpoint(url)['state_dict']['w'],
-                       torch.full((2, ), 3.0))
+    assert torch.equal(
+        CheckpointLoader.load_checkpoint(url)['state_dict']['w'], torch.full((2, ), 3.0))
 
 
 def test_pretrained_init_cfg_url_goes_through_the_allow_list(hub_home, tmp_path):
     from mmengine.model import BaseModule
     marker = tmp_path / 'pwned'
-    torch.save({'state_dict': {'weight': torch.zeros(1, 1)}, 'x': _Touch(str(marker))},
-               hub_home / 'linear.pth')
+    torch.save({
+        'state_dict': {
+            'weight': torch.zeros(1, 1)
+        },
+        'x': _Touch(str(marker))
+    }, hub_home / 'linear.pth')
 
     class Net(BaseModule):
+
         def __init__(self):
-            super().__init__(init_cfg=dict(
-                type='Pretrained', checkpoint='https://download.example.org/linear.pth'))
+            super().__init__(
+                init_cfg=dict(
+                    type='Pretrained', checkpoint='https://download.example.org/linear.pth'))
             self.linear = torch.nn.Linear(1, 1, bias=False)
 
     with pytest.raises(compat.UnsafeCheckpointError):
@@ -201,8 +224,10 @@ def test_undownloadable_url_names_the_url_and_the_cache_path(hub_home, monkeypat
 
     monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
     url = 'https://download.example.org/models/missing.pth'
-    with pytest.raises(RuntimeError, match=f'cannot download the checkpoint {url} .*put it at '
-                       f'{hub_home / "missing.pth"}'):
+    with pytest.raises(
+            RuntimeError,
+            match=f'cannot download the checkpoint {url} .*put it at '
+            f'{hub_home / "missing.pth"}'):
         CheckpointLoader.load_checkpoint(url)
 
 
@@ -217,7 +242,8 @@ def test_corrupt_checkpoint_names_the_file_and_the_cause(content, why, tmp_path)
         torch.save({'state_dict': {'w': torch.ones(1000)}}, str(path))
         content = path.read_bytes()[:600]
     path.write_bytes(content)
-    with pytest.raises(compat.CorruptCheckpointError,
-                       match=f'{path} is not a readable PyTorch checkpoint: {why}.*'
-                       'last_checkpoint'):
+    with pytest.raises(
+            compat.CorruptCheckpointError,
+            match=f'{path} is not a readable PyTorch checkpoint: {why}.*'
+            'last_checkpoint'):
         compat.load_checkpoint_file(str(path))

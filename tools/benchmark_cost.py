@@ -40,8 +40,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--base', default='quickstart/cwd_retinanet_r34_r18_shapes.py')
     parser.add_argument('--sokd', default='quickstart/sokd_cwd_retinanet_r34_r18_shapes.py')
-    parser.add_argument('--data-root', default=None,
-                        help='built-in data set to read (default: a small one in a temp dir)')
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help='built-in data set to read (default: a small one in a temp dir)')
     parser.add_argument('--img-size', type=int, default=256)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--rounds', type=int, default=5, help='interleaved rounds')
@@ -64,9 +66,12 @@ def _config(name, data_root, img, batch, search, model=None):
     opts = {'model.teacher_ckpt': None}
     for split in ('train', 'val', 'test'):
         opts[f'{split}_dataloader.dataset.data_root'] = data_root + '/'
-    opts.update({'train_dataloader.batch_size': batch, 'train_dataloader.num_workers': 0,
-                 'train_dataloader.persistent_workers': False,
-                 'train_dataloader.dataset.pipeline.2.scale': (img, img)})
+    opts.update({
+        'train_dataloader.batch_size': batch,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.pipeline.2.scale': (img, img)
+    })
     cfg.merge_from_dict(opts)
     if search is not None:
         cfg.model.search_begin = 0 if search else 10**12
@@ -114,10 +119,13 @@ def time_steps(entry, n, device):
 
 
 def _specs(args):
-    return {'base': (args.base, None, None), 'sokd_normal': (args.sokd, False, None),
-            'sokd_search': (args.sokd, True, None),
-            'sokd_search_before': (args.sokd, True, dict(hvp='finite_difference',
-                                                      reward_baseline='before_step'))}
+    return {
+        'base': (args.base, None, None),
+        'sokd_normal': (args.sokd, False, None),
+        'sokd_search': (args.sokd, True, None),
+        'sokd_search_before':
+        (args.sokd, True, dict(hvp='finite_difference', reward_baseline='before_step'))
+    }
 
 
 def _proc_status_mib(field: str) -> float:
@@ -137,8 +145,7 @@ def measure_memory(args, method):
     """Peak memory of ``method`` training, in a fresh process (MiB)."""
     import torch
     name, search, model = _specs(args)[method]
-    entry = build(name, args.data_root, args.img_size, args.batch_size, args.device, search,
-                  model)
+    entry = build(name, args.data_root, args.img_size, args.batch_size, args.device, search, model)
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     before = _proc_status_mib('VmRSS')
@@ -155,37 +162,51 @@ def main(argv=None):
     if args.data_root is None:
         from sokd_mmdet.datasets import generate_detection_dataset
         args.data_root = osp.join(tempfile.gettempdir(), f'sokd_cost_shapes_{args.img_size}')
-        generate_detection_dataset(args.data_root, num_train=16, num_val=2,
-                                   img_size=(args.img_size, args.img_size), seed=0,
-                                   progress=False)
+        generate_detection_dataset(
+            args.data_root,
+            num_train=16,
+            num_val=2,
+            img_size=(args.img_size, args.img_size),
+            seed=0,
+            progress=False)
     if args.memory_of:
         print(json.dumps(measure_memory(args, args.memory_of)))
         return None
 
     import torch
+
     # memory first, in fresh processes, while this one is still small
     memory = {}
     for m in METHODS:
-        cmd = [sys.executable, osp.abspath(__file__), '--memory-of', m, '--base', args.base,
-               '--sokd', args.sokd, '--data-root', args.data_root, '--img-size',
-               str(args.img_size), '--batch-size', str(args.batch_size), '--steps',
-               str(args.steps), '--warmup', str(args.warmup), '--device', args.device]
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
-                             env=dict(os.environ, PYTHONPATH=ROOT))
+        cmd = [
+            sys.executable,
+            osp.abspath(__file__), '--memory-of', m, '--base', args.base, '--sokd', args.sokd,
+            '--data-root', args.data_root, '--img-size',
+            str(args.img_size), '--batch-size',
+            str(args.batch_size), '--steps',
+            str(args.steps), '--warmup',
+            str(args.warmup), '--device', args.device
+        ]
+        res = subprocess.run(
+            cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
         if res.returncode != 0:
             sys.exit(f'memory measurement of {m} failed:\n{res.stderr[-2000:]}')
         memory[m] = json.loads(res.stdout.strip().splitlines()[-1])
 
-    entries = {m: build(n, args.data_root, args.img_size, args.batch_size, args.device, s, o)
-               for m, (n, s, o) in _specs(args).items()}
+    entries = {
+        m: build(n, args.data_root, args.img_size, args.batch_size, args.device, s, o)
+        for m, (n, s, o) in _specs(args).items()
+    }
     for m, entry in entries.items():
         time_steps(entry, args.warmup, args.device)
     times = {m: [] for m in METHODS}
     for r in range(args.rounds):
         for m in METHODS:
             times[m] += time_steps(entries[m], args.steps, args.device)
-        print(f'round {r + 1}/{args.rounds}: ' + ', '.join(
-            f'{m} {statistics.mean(times[m]):.3f} s' for m in METHODS), flush=True)
+        print(
+            f'round {r + 1}/{args.rounds}: ' + ', '.join(f'{m} {statistics.mean(times[m]):.3f} s'
+                                                         for m in METHODS),
+            flush=True)
     del entries
 
     mean = {m: statistics.mean(times[m]) for m in METHODS}
@@ -193,17 +214,29 @@ def main(argv=None):
         'device': args.device if args.device == 'cpu' else torch.cuda.get_device_name(),
         'threads': torch.get_num_threads(),
         'torch': torch.__version__,
-        'configs': {'base': args.base, 'sokd': args.sokd},
+        'configs': {
+            'base': args.base,
+            'sokd': args.sokd
+        },
         'img_size': args.img_size,
         'batch_size': args.batch_size,
         'steps_per_method': len(times['base']),
-        'seconds_per_iter': {m: {'mean': mean[m], 'std': statistics.stdev(times[m])}
-                             for m in METHODS},
-        'ratio_to_base': {m: mean[m] / mean['base'] for m in METHODS},
+        'seconds_per_iter': {
+            m: {
+                'mean': mean[m],
+                'std': statistics.stdev(times[m])
+            }
+            for m in METHODS
+        },
+        'ratio_to_base': {
+            m: mean[m] / mean['base']
+            for m in METHODS
+        },
         'whole_run_ratio': {
-            f'{search}_interval_{n}': ((n - 1) * mean['sokd_normal'] + mean[search]) /
-            (n * mean['base'])
-            for search in ('sokd_search', 'sokd_search_before') for n in (1, 2, 5, 10)
+            f'{search}_interval_{n}':
+            ((n - 1) * mean['sokd_normal'] + mean[search]) / (n * mean['base'])
+            for search in ('sokd_search', 'sokd_search_before')
+            for n in (1, 2, 5, 10)
         },
         'memory': memory,
     }

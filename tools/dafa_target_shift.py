@@ -19,13 +19,14 @@ import os.path as osp
 import sys
 
 import sokd_mmdet  # noqa: F401  (compatibility layer and registration)
+
+# isort: split
 import torch
 from mmengine.config import DictAction
 from mmengine.runner.utils import set_random_seed
 
+from sokd_mmdet.analysis import base_losses, inspect_batch, level_mappings, op_target_shift
 from sokd_mmdet.apis import ConfigError
-from sokd_mmdet.analysis import op_target_shift
-from sokd_mmdet.analysis import base_losses, inspect_batch, level_mappings
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # also when loaded from elsewhere
 from visualize_sokd import SPLITS, batches, build_model, prepare  # noqa: E402
@@ -37,13 +38,19 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint of that config (tools/train.py)')
     parser.add_argument('--split', choices=SPLITS, default='train')
     parser.add_argument('--images', type=int, default=16)
-    parser.add_argument('--magnitude', type=float, default=0.5,
-                        help="the ops' magnitude in [0, 1] (DAFA's initial value: 0.5)")
+    parser.add_argument(
+        '--magnitude',
+        type=float,
+        default=0.5,
+        help="the ops' magnitude in [0, 1] (DAFA's initial value: 0.5)")
     parser.add_argument('--draws', type=int, default=8, help='random draws per op')
-    parser.add_argument('--levels', type=int, nargs='+', default=None,
-                        help='distilled levels (default: all)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help="seed of the pipeline's random transforms and of the draws")
+    parser.add_argument(
+        '--levels', type=int, nargs='+', default=None, help='distilled levels (default: all)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help="seed of the pipeline's random transforms and of the draws")
     parser.add_argument('--device', default=None)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -84,8 +91,7 @@ def main(argv=None):
     except ConfigError as err:
         sys.exit(f'error: {err}')
     set_random_seed(args.seed)  # the split's random flips: the same images every run
-    feats = collect_features(model, batches(cfg, args.split, args.images), levels,
-                             args.images)
+    feats = collect_features(model, batches(cfg, args.split, args.images), levels, args.images)
     losses = base_losses(model.distiller, levels)
     generator = torch.Generator().manual_seed(args.seed)
     rows = {}

@@ -26,15 +26,16 @@ import os.path as osp
 import sys
 
 import sokd_mmdet  # noqa: F401  (compatibility layer and registration)
+
+# isort: split
 import torch
 from mmengine.config import DictAction
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.utils import set_random_seed
 
-from sokd_mmdet.apis import ConfigError
 from sokd_mmdet.analysis import base_losses, inspect_batch, level_mappings
-from sokd_mmdet.analysis.dam_coverage import (gt_centre_recall, region_losses,
-                                              spatial_mass_outside)
+from sokd_mmdet.analysis.dam_coverage import gt_centre_recall, region_losses, spatial_mass_outside
+from sokd_mmdet.apis import ConfigError
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # also when loaded from elsewhere
 from visualize_sokd import SPLITS, batches, build_model, prepare  # noqa: E402
@@ -47,14 +48,22 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Measure DAM's mask and the students in it")
     parser.add_argument('config', help='SoKD config file with a DAM')
     parser.add_argument('checkpoint', help='checkpoint of that config (tools/train.py)')
-    parser.add_argument('--student-from', nargs='+', default=[], metavar='NAME=CKPT',
-                        help="other runs' students to measure on the same masks")
+    parser.add_argument(
+        '--student-from',
+        nargs='+',
+        default=[],
+        metavar='NAME=CKPT',
+        help="other runs' students to measure on the same masks")
     parser.add_argument('--split', choices=SPLITS, default='train')
     parser.add_argument('--images', type=int, default=32)
-    parser.add_argument('--levels', type=int, nargs='+', default=None,
-                        help='distilled levels (default: all)')
-    parser.add_argument('--seed', type=int, default=0, help="seed of the split's random "
-                        'transforms (the same images every run)')
+    parser.add_argument(
+        '--levels', type=int, nargs='+', default=None, help='distilled levels (default: all)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help="seed of the split's random "
+        'transforms (the same images every run)')
     parser.add_argument('--device', default=None)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -86,15 +95,27 @@ def measure(models, cfg, split, num_images, levels):
     """Per level: mask area, GT recall, teacher mass outside, each student's region losses."""
     main = models['checkpoint']
     losses = base_losses(main.distiller, levels)
-    sums = {lv: dict(area=[], recall=[], mass_out=[],
-                     **{name: {k: [] for k in ('full', 'masked', 'outside')} for name in models})
-            for lv in levels}
+    sums = {
+        lv:
+        dict(
+            area=[],
+            recall=[],
+            mass_out=[],
+            **{name: {
+                k: []
+                for k in ('full', 'masked', 'outside')
+            }
+               for name in models})
+        for lv in levels
+    }
     done = 0
     for batch in batches(cfg, split, num_images):
         n = min(num_images - done, len(batch['inputs']))
         batch = {key: value[:n] for key, value in batch.items()}
-        per_model = {name: inspect_batch(m, batch, levels, seed=0)['images']
-                     for name, m in models.items()}
+        per_model = {
+            name: inspect_batch(m, batch, levels, seed=0)['images']
+            for name, m in models.items()
+        }
         for i, item in enumerate(per_model['checkpoint']):
             for lv in levels:
                 rec, acc = item['levels'][lv], sums[lv]
@@ -122,8 +143,16 @@ def measure(models, cfg, split, num_images, levels):
     def mean(values):
         return sum(values) / len(values) if values else None
 
-    return {lv: {k: ({kk: mean(vv) for kk, vv in v.items()} if isinstance(v, dict)
-                     else mean(v)) for k, v in acc.items()} for lv, acc in sums.items()}, done
+    return {
+        lv: {
+            k: ({
+                kk: mean(vv)
+                for kk, vv in v.items()
+            } if isinstance(v, dict) else mean(v))
+            for k, v in acc.items()
+        }
+        for lv, acc in sums.items()
+    }, done
 
 
 def _f(value, digits=3):

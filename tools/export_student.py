@@ -12,6 +12,8 @@ import os.path as osp
 import sys
 
 import sokd_mmdet  # noqa: F401
+
+# isort: split
 from sokd_mmdet.apis import export_student
 
 

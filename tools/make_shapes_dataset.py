@@ -21,23 +21,30 @@ from sokd_mmdet.datasets import (SHAPE_CLASSES, generate_classification_dataset,
                                  generate_detection_dataset, split_statistics)
 
 # defaults per mode: (out, num_train, num_val, img_size)
-DEFAULTS = dict(detection=('data/shapes', 400, 100, [256]),
-                classification=('data/shapes_cls', 600, 200, [32]))
+DEFAULTS = dict(
+    detection=('data/shapes', 400, 100, [256]), classification=('data/shapes_cls', 600, 200, [32]))
 
 
 def parse_args(argv=None):
     """Parse the command line; defaults depend on ``--classification``."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', help='output directory (default data/shapes or '
-                        'data/shapes_cls)')
-    parser.add_argument('--classification', action='store_true',
-                        help='write the one-object-per-image classification variant')
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        '--out', help='output directory (default data/shapes or '
+        'data/shapes_cls)')
+    parser.add_argument(
+        '--classification',
+        action='store_true',
+        help='write the one-object-per-image classification variant')
     parser.add_argument('--num-train', type=int, help='training images (default 400 / 600)')
     parser.add_argument('--num-val', type=int, help='validation images (default 100 / 200)')
-    parser.add_argument('--img-size', type=int, nargs='+', metavar='N',
-                        help='image size: N for NxN, or HEIGHT WIDTH for detection '
-                        '(default 256 / 32)')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        nargs='+',
+        metavar='N',
+        help='image size: N for NxN, or HEIGHT WIDTH for detection '
+        '(default 256 / 32)')
     parser.add_argument('--seed', type=int, default=0, help='non-negative seed (default 0)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bars')
     args = parser.parse_args(argv)
@@ -67,18 +74,18 @@ def main(argv=None):
                                                 args.img_size[0], args.seed, progress)
     else:
         height, width = args.img_size * 2 if len(args.img_size) == 1 else args.img_size
-        paths = generate_detection_dataset(args.out, args.num_train, args.num_val,
-                                           (height, width), args.seed, progress)
+        paths = generate_detection_dataset(args.out, args.num_train, args.num_val, (height, width),
+                                           args.seed, progress)
     reused = meta_before == os.stat(paths['meta_file']).st_mtime_ns
     print(f'\nShapes {"classification" if args.classification else "detection"} data set '
-          f'in {osp.abspath(paths["root"])} (seed {args.seed}, '
-          + ('existing files reused)' if reused else f'generated in {time.time() - start:.1f} s)'))
+          f'in {osp.abspath(paths["root"])} (seed {args.seed}, ' +
+          ('existing files reused)' if reused else f'generated in {time.time() - start:.1f} s)'))
     for split in ('train', 'val'):
         if args.classification:
             folder = paths[f'{split}_img_dir']
             per_class = {name: len(os.listdir(osp.join(folder, name))) for name in SHAPE_CLASSES}
-            print(f'  {split}: {sum(per_class.values())} images in {folder}/<class>/; '
-                  + ', '.join(f'{name} {n}' for name, n in per_class.items()))
+            print(f'  {split}: {sum(per_class.values())} images in {folder}/<class>/; ' +
+                  ', '.join(f'{name} {n}' for name, n in per_class.items()))
         else:
             stats = split_statistics(paths[f'{split}_ann_file'])
             print(f'  {split}: {stats["images"]} images in {paths[f"{split}_img_dir"]}, '

@@ -22,8 +22,10 @@ def _major(version: Optional[str]) -> Optional[int]:
     return int(version.split('.')[0]) if version else None
 
 
-def plan(torch_cuda: Optional[str], nvcc_cuda: Optional[str],
-         capabilities: Sequence[Tuple[int, int]], force_cuda: Optional[str] = None,
+def plan(torch_cuda: Optional[str],
+         nvcc_cuda: Optional[str],
+         capabilities: Sequence[Tuple[int, int]],
+         force_cuda: Optional[str] = None,
          arch_list: Optional[str] = None) -> dict:
     """How to build mmcv's ops.
 
@@ -59,8 +61,7 @@ def plan(torch_cuda: Optional[str], nvcc_cuda: Optional[str],
                              f'with CUDA {torch_cuda}: install a CUDA {_major(torch_cuda)}.x '
                              'toolkit')
         archs = arch_list or _arch_list(capabilities)
-        return dict(cuda=True, arch_list=archs, key=f'{cuda_tag}-{_arch_key(archs)}',
-                    message='')
+        return dict(cuda=True, arch_list=archs, key=f'{cuda_tag}-{_arch_key(archs)}', message='')
     if not torch_cuda:
         return dict(cuda=False, arch_list=None, key='cpu', message='')
     why = None
@@ -72,9 +73,13 @@ def plan(torch_cuda: Optional[str], nvcc_cuda: Optional[str],
     elif not compatible:
         why = f'nvcc is CUDA {nvcc_cuda} but torch was built with CUDA {torch_cuda}'
     if why:
-        return dict(cuda=False, arch_list=None, key='cpu', message=(
-            f'torch has CUDA {torch_cuda} but {why}: building CPU ops only; mmcv\'s nms and '
-            'roi_align will refuse CUDA tensors (Faster R-CNN and every evaluation on a GPU)'))
+        return dict(
+            cuda=False,
+            arch_list=None,
+            key='cpu',
+            message=(
+                f'torch has CUDA {torch_cuda} but {why}: building CPU ops only; mmcv\'s nms and '
+                'roi_align will refuse CUDA tensors (Faster R-CNN and every evaluation on a GPU)'))
     archs = arch_list or _arch_list(capabilities)
     return dict(cuda=True, arch_list=archs, key=f'{cuda_tag}-{_arch_key(archs)}', message='')
 
@@ -111,9 +116,9 @@ def _capabilities() -> List[Tuple[int, int]]:
 def main() -> int:
     import torch
     try:
-        result = plan(torch.version.cuda, _nvcc_release() if torch.version.cuda else None,
-                      _capabilities(), os.environ.get('FORCE_CUDA'),
-                      os.environ.get('TORCH_CUDA_ARCH_LIST'))
+        result = plan(torch.version.cuda,
+                      _nvcc_release() if torch.version.cuda else None, _capabilities(),
+                      os.environ.get('FORCE_CUDA'), os.environ.get('TORCH_CUDA_ARCH_LIST'))
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

@@ -47,23 +47,27 @@ def main() -> None:
     parser.add_argument('--num-val', type=int, default=60)
     parser.add_argument('--teacher-iters', type=int, default=300)
     parser.add_argument('--student-iters', type=int, default=120)
-    parser.add_argument('--search-interval', type=int, default=2,
-                        help='SoKD policy step every n-th iteration')
+    parser.add_argument(
+        '--search-interval', type=int, default=2, help='SoKD policy step every n-th iteration')
     args = parser.parse_args()
     t0 = time.time()
     s = args.img_size
-    data = [f'train_dataloader.dataset.pipeline.2.scale=({s},{s})',
-            f'val_dataloader.dataset.pipeline.1.scale=({s},{s})',
-            f'test_dataloader.dataset.pipeline.1.scale=({s},{s})',
-            f'train_dataloader.dataset.data_root={args.data_root}/',
-            f'val_dataloader.dataset.data_root={args.data_root}/',
-            f'test_dataloader.dataset.data_root={args.data_root}/',
-            f'val_evaluator.ann_file={args.data_root}/annotations/instances_val.json',
-            f'test_evaluator.ann_file={args.data_root}/annotations/instances_val.json']
+    data = [
+        f'train_dataloader.dataset.pipeline.2.scale=({s},{s})',
+        f'val_dataloader.dataset.pipeline.1.scale=({s},{s})',
+        f'test_dataloader.dataset.pipeline.1.scale=({s},{s})',
+        f'train_dataloader.dataset.data_root={args.data_root}/',
+        f'val_dataloader.dataset.data_root={args.data_root}/',
+        f'test_dataloader.dataset.data_root={args.data_root}/',
+        f'val_evaluator.ann_file={args.data_root}/annotations/instances_val.json',
+        f'test_evaluator.ann_file={args.data_root}/annotations/instances_val.json'
+    ]
 
     run('generate the built-in data set', [
         'tools/make_shapes_dataset.py', '--out', args.data_root, '--num-train',
-        str(args.num_train), '--num-val', str(args.num_val), '--img-size', str(s)
+        str(args.num_train), '--num-val',
+        str(args.num_val), '--img-size',
+        str(s)
     ])
     teacher_dir = osp.join(args.work_dir, 'teacher')
     teacher_ckpt = osp.join(teacher_dir, f'iter_{args.teacher_iters}.pth')
@@ -71,8 +75,8 @@ def main() -> None:
         print(f'\n=== teacher checkpoint {teacher_ckpt} exists: not training it again')
     else:
         run('train the teacher (RetinaNet R34)', [
-            'tools/train.py', TEACHER_CFG, '--work-dir', teacher_dir, '--cfg-options',
-            *data, f'train_cfg.max_iters={args.teacher_iters}',
+            'tools/train.py', TEACHER_CFG, '--work-dir', teacher_dir, '--cfg-options', *data,
+            f'train_cfg.max_iters={args.teacher_iters}',
             f'train_cfg.val_interval={args.teacher_iters}',
             f'default_hooks.checkpoint.interval={args.teacher_iters}'
         ])

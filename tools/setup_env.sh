@@ -20,8 +20,8 @@ cache_root="${SOKD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sokd-mmdet}"
 log() { printf '[setup_env] %s\n' "$*"; }
 t0=$(date +%s)
 
-if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 9) else 1)'; then
-    log "error: $("$python_bin" --version 2>&1) is too old; mmdet 3.3 needs Python >= 3.9 (set PYTHON=...)"
+if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 10) else 1)'; then
+    log "error: $("$python_bin" --version 2>&1) is too old; torch 2.14 needs Python >= 3.10 (set PYTHON=...)"
     exit 1
 fi
 if [ ! -x "$venv/bin/python" ]; then
@@ -69,6 +69,8 @@ fi
 pip_install "$wheel" -c requirements/runtime.txt
 log "sokd_mmdet and its runtime/test requirements (setup.py)"
 pip_install -e ".[tests]" -c requirements/runtime.txt
+log "linters of make lint / make format (requirements/lint.txt)"
+pip_install -r requirements/lint.txt -c requirements/runtime.txt
 
 "$py" - <<'PY'
 import torch, mmcv, mmdet, mmengine

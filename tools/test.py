@@ -11,6 +11,8 @@ import os.path as osp
 import sys
 
 import sokd_mmdet  # noqa: F401
+
+# isort: split
 from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -24,12 +26,16 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where the evaluation log goes')
-    parser.add_argument('--teacher', action='store_true',
-                        help='also evaluate the teacher of a distillation config')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--teacher',
+        action='store_true',
+        help='also evaluate the teacher of a distillation config')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

@@ -8,6 +8,8 @@ import os
 import sys
 
 import sokd_mmdet  # noqa: F401  (compatibility layer first, then the registered modules)
+
+# isort: split
 from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -22,13 +24,21 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument('--amp', action='store_true', help='mixed-precision training')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from this checkpoint, or (no value) from the latest in the work dir')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config keys, e.g. train_cfg.max_iters=100')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

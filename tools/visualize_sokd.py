@@ -21,12 +21,14 @@ import os.path as osp
 import sys
 
 import sokd_mmdet  # noqa: F401  (compatibility layer and registration)
+
+# isort: split
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader, Runner
 
-from sokd_mmdet.apis import ConfigError, check_config, load_config
 from sokd_mmdet.analysis import inspect_batch, level_mappings
+from sokd_mmdet.apis import ConfigError, check_config, load_config
 from sokd_mmdet.visualization import draw_inspection
 
 SPLITS = ('train', 'val', 'test')
@@ -38,18 +40,23 @@ def parse_args(argv=None):
     parser.add_argument('config', help='distillation config file')
     parser.add_argument('checkpoint', help='checkpoint of that config (tools/train.py)')
     parser.add_argument('--images', type=int, default=4, help='number of images to draw')
-    parser.add_argument('--split', choices=SPLITS, default='val',
-                        help='dataloader the images come from')
-    parser.add_argument('--out-dir', help='where the PNGs go (default: '
-                        '<checkpoint folder>/vis/<checkpoint name>)')
-    parser.add_argument('--levels', type=int, nargs='+', default=[0, 1, 2],
-                        help='FPN levels (distillation points) to draw')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the DAFA draws (batch j draws with seed + j)')
-    parser.add_argument('--device', default=None,
-                        help='cpu, cuda, cuda:1, ... (default: cuda if available)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys')
+    parser.add_argument(
+        '--split', choices=SPLITS, default='val', help='dataloader the images come from')
+    parser.add_argument(
+        '--out-dir',
+        help='where the PNGs go (default: '
+        '<checkpoint folder>/vis/<checkpoint name>)')
+    parser.add_argument(
+        '--levels',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='FPN levels (distillation points) to draw')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the DAFA draws (batch j draws with seed + j)')
+    parser.add_argument(
+        '--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     return parser.parse_args(argv)
 
 
@@ -89,9 +96,10 @@ def build_model(cfg, state, device: str):
         raise ConfigError('the checkpoint holds no weights of the student of this config: '
                           'is it a checkpoint of this config (tools/train.py output)?')
     if missing or unexpected:
-        print(f'warning: checkpoint and model differ: {len(missing)} missing keys (e.g. '
-              f'{missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})',
-              file=sys.stderr)
+        print(
+            f'warning: checkpoint and model differ: {len(missing)} missing keys (e.g. '
+            f'{missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})',
+            file=sys.stderr)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model.to(device)
     model.eval()  # SingleTeacherDistill.train() returns None: do not chain
@@ -100,8 +108,11 @@ def build_model(cfg, state, device: str):
 
 def batches(cfg, split: str, num_images: int):
     loader = dict(cfg[f'{split}_dataloader'])
-    loader.update(batch_size=min(num_images, 4), num_workers=0, persistent_workers=False,
-                  sampler=dict(type='DefaultSampler', shuffle=False))
+    loader.update(
+        batch_size=min(num_images, 4),
+        num_workers=0,
+        persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=False))
     loader.pop('batch_sampler', None)  # aspect-ratio grouping would reorder the images
     return Runner.build_dataloader(loader, seed=0)
 
@@ -121,11 +132,15 @@ def main(argv=None):
         sys.exit(f'error: {err}')
     distiller = model.distiller
     if getattr(distiller, 'dam', None) is None:
-        print('note: the model has no DAM (model.distiller.dam): no regions_*.png, and the '
-              'features_*.png show no regions', file=sys.stderr)
+        print(
+            'note: the model has no DAM (model.distiller.dam): no regions_*.png, and the '
+            'features_*.png show no regions',
+            file=sys.stderr)
     if getattr(distiller, 'dafa', None) is None:
-        print('note: the model has no DAFA policy (model.distiller.dafa): no dafa_*.png, '
-              'the teacher features are shown as they are', file=sys.stderr)
+        print(
+            'note: the model has no DAFA policy (model.distiller.dafa): no dafa_*.png, '
+            'the teacher features are shown as they are',
+            file=sys.stderr)
     out_dir = args.out_dir or osp.join(
         osp.dirname(osp.abspath(args.checkpoint)), 'vis',
         osp.splitext(osp.basename(args.checkpoint))[0])

@@ -1,20 +1,4 @@
-# FitNet-style L2 imitation of the FPN features (mean squared error per element).
-_base_ = ['./cwd_fpn_faster-rcnn_r101_r50_coco.py']
-model = dict(distiller=dict(
-    distill_losses={
-        '_delete_': True,
-        **{
-            f'loss_l2_fpn{i}': dict(type='L2Loss', loss_weight=1.0, normalize=False,
-                                    div_element=True)
-            for i in range(5)
-        }
-    },
-    loss_forward_mappings={
-        '_delete_': True,
-        **{
-            f'loss_l2_fpn{i}': dict(
-                s_feature=dict(from_student=True, recorder='fpn', data_idx=i),
-                t_feature=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in range(5)
-        }
-    }))
+# FitNet-style L2 imitation of the FPN features for Faster R-CNN R101 -> R50 on COCO: the CWD
+# baseline with the loss of ../_base_/distill/fitnet_fpn_coco.py.
+_base_ = ['./cwd_fpn_faster-rcnn_r101_r50_coco.py', '../_base_/distill/fitnet_fpn_coco.py']
+model = dict(distiller={{_base_.fitnet_fpn_distiller}})

@@ -1,6 +1,7 @@
 # Base KD: PKD (Pearson-correlation feature distillation, Cao et al. NeurIPS 2022) on FPN.
 _base_ = ['../_base_/distill/fpn_kd_shapes.py']
-# P3-P5: see _base_/distill/fpn_kd_shapes.py
-model = dict(distiller=dict(distill_losses={
-    f'loss_fpn{i}': dict(type='PKDLoss', loss_weight=6) for i in range(3)
-}))
+model = dict(
+    distiller=dict(distill_losses={
+        f'loss_fpn{i}': dict(type='PKDLoss', loss_weight=6)
+        for i in range(len(_base_.distill_levels))
+    }))

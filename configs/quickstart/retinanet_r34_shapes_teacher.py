@@ -10,7 +10,12 @@ max_iters = 600
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[int(max_iters * 0.75)], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[int(max_iters * 0.75)],
+        gamma=0.1)
 ]
 default_hooks = dict(checkpoint=dict(interval=max_iters))

@@ -1,10 +1,13 @@
 # SoKD over CWD on the quickstart data: the CWD config plus DAFA + DAM.
 _base_ = ['../_base_/sokd/sokd_quickstart.py']
-model = dict(distiller=dict(distill_losses={
-    f'loss_fpn{i}': dict(
-        type='SoKDLoss',
-        base_loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=10),
-        # CWD normalises over positions itself (spatial softmax): no area normalisation
-        area_normalize=False)
-    for i in range(3)  # P3-P5, see _base_/distill/fpn_kd_shapes.py
-}))
+model = dict(
+    distiller=dict(
+        distill_losses={
+            f'loss_fpn{i}':
+            dict(
+                type='SoKDLoss',
+                base_loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=10),
+                # CWD normalises over positions itself (spatial softmax): no area normalisation
+                area_normalize=False)
+            for i in range(len(_base_.distill_levels))
+        }))

@@ -50,6 +50,7 @@ def op_target_shift(loss_fn: Callable[[Tensor, Tensor], Tensor],
         target = op.apply(feat_t, m, params, generator)
         augmented.append(float(loss_fn(feat_s, target)))
         moved.append(float(loss_fn(target, feat_t)))
-    return dict(clean=float(loss_fn(feat_s, feat_t)),
-                augmented=sum(augmented) / draws,
-                target_move=sum(moved) / draws)
+    return dict(
+        clean=float(loss_fn(feat_s, feat_t)),
+        augmented=sum(augmented) / draws,
+        target_move=sum(moved) / draws)

@@ -9,8 +9,8 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..models.sokd.masked import masked_distill_loss
 from ..models.sokd.dam.targets import boxes_in_cells, centre_cells
+from ..models.sokd.masked import masked_distill_loss
 
 
 def gt_centre_recall(mask: Tensor, boxes: Tensor, stride: Tuple[float, float]) -> Optional[float]:
@@ -58,8 +58,8 @@ def spatial_mass_outside(feat: Tensor, mask: Tensor, tau: float = 1.0) -> Tensor
     return (prob * outside).sum(-1).mean()
 
 
-def region_losses(loss_fn: Callable[[Tensor, Tensor], Tensor], preds_S: Tensor,
-                  preds_T: Tensor, mask: Tensor) -> Dict[str, Tensor]:
+def region_losses(loss_fn: Callable[[Tensor, Tensor], Tensor], preds_S: Tensor, preds_T: Tensor,
+                  mask: Tensor) -> Dict[str, Tensor]:
     """The base loss on the whole map, inside the mask and outside it.
 
     Args:
@@ -73,8 +73,7 @@ def region_losses(loss_fn: Callable[[Tensor, Tensor], Tensor], preds_S: Tensor,
         SoKD's ``L_DA`` trains on, without area normalisation); ``outside`` =
         ``L((1 - M) S, (1 - M) T)``.
     """
-    return dict(full=loss_fn(preds_S, preds_T),
-                masked=masked_distill_loss(loss_fn, preds_S, preds_T, mask,
-                                           area_normalize=False),
-                outside=masked_distill_loss(loss_fn, preds_S, preds_T, 1 - mask,
-                                            area_normalize=False))
+    return dict(
+        full=loss_fn(preds_S, preds_T),
+        masked=masked_distill_loss(loss_fn, preds_S, preds_T, mask, area_normalize=False),
+        outside=masked_distill_loss(loss_fn, preds_S, preds_T, 1 - mask, area_normalize=False))

@@ -186,8 +186,9 @@ def inspect_batch(model,
         with distiller.student_recorders:
             model.student.extract_feat(inputs)
         feats_s = [_record(distiller, available[lv][0]) for lv in levels]
-        feats_t = [_record(distiller, available[lv][1], False if sokd_lookup else None)
-                   for lv in levels]
+        feats_t = [
+            _record(distiller, available[lv][1], False if sokd_lookup else None) for lv in levels
+        ]
         index = flags = magnitudes = None
         feats_t_aug = feats_t
         if dafa is not None:
@@ -201,8 +202,8 @@ def inspect_batch(model,
             if dam is not None:
                 out.update(_dam_regions(dam, feat_s, feat_a, stride))
             per_level.append(out)
-        result_images = _per_image(model, inputs, samples, levels, per_level, dafa, index,
-                                   flags, magnitudes)
+        result_images = _per_image(model, inputs, samples, levels, per_level, dafa, index, flags,
+                                   magnitudes)
     finally:
         model.train(was_training)
     return dict(
@@ -218,21 +219,27 @@ def _dam_regions(dam, feat_s: Tensor, feat_t: Tensor, stride: Tuple[float, float
     """DAM's heatmaps, regions (cells and input pixels) and mask for one level (batched)."""
     reg = dam.regions(dam(feat_s), dam(feat_t))
     h, w = feat_s.shape[-2:]
-    mask = region_masks(reg['boxes'], reg['scores'], h, w, weighted=dam.weighted_mask,
-                        min_score=dam.min_score)
+    mask = region_masks(
+        reg['boxes'], reg['scores'], h, w, weighted=dam.weighted_mask, min_score=dam.min_score)
     sy, sx = stride
     scale = reg['boxes'].new_tensor([sx, sy, sx, sy])
-    return dict(heat_s=reg['heat_s'][:, 0], heat_t=reg['heat_t'][:, 0],
-                mutual=reg['mutual'][:, 0], mask=mask[:, 0], boxes=reg['boxes'] * scale,
-                boxes_cells=reg['boxes'], scores=reg['scores'])
+    return dict(
+        heat_s=reg['heat_s'][:, 0],
+        heat_t=reg['heat_t'][:, 0],
+        mutual=reg['mutual'][:, 0],
+        mask=mask[:, 0],
+        boxes=reg['boxes'] * scale,
+        boxes_cells=reg['boxes'],
+        scores=reg['scores'])
 
 
-def _per_image(model, inputs, samples, levels, per_level, dafa, index, flags,
-               magnitudes) -> list:
+def _per_image(model, inputs, samples, levels, per_level, dafa, index, flags, magnitudes) -> list:
     """Split the batched level results into per-image numpy dicts."""
     images = denormalize_images(model, inputs)
-    batched = [{key: _np(value) if isinstance(value, Tensor) else value
-                for key, value in out.items()} for out in per_level]
+    batched = [{
+        key: _np(value) if isinstance(value, Tensor) else value
+        for key, value in out.items()
+    } for out in per_level]
     results = []
     for i, image in enumerate(images):
         sample = samples[i] if samples is not None and i < len(samples) else None
@@ -245,16 +252,21 @@ def _per_image(model, inputs, samples, levels, per_level, dafa, index, flags,
             k = int(index[d])
             sub_policy = dafa.sub_policy_name(k)
             ops = [dafa.op_names[j] for j in dafa.sub_policies[k].tolist()]
-            applied = tuple((op, float(magnitudes[k, j])) for j, op in enumerate(ops)
-                            if bool(flags[d, j]))
-        lv = {level: {key: (value[i] if isinstance(value, np.ndarray) else value)
-                      for key, value in out.items()}
-              for level, out in zip(levels, batched)}
-        results.append(dict(
-            image=image,
-            img_path=sample.metainfo.get('img_path') if sample is not None else None,
-            gt_boxes=gt,
-            sub_policy=sub_policy,
-            applied_ops=applied,
-            levels=lv))
+            applied = tuple(
+                (op, float(magnitudes[k, j])) for j, op in enumerate(ops) if bool(flags[d, j]))
+        lv = {
+            level: {
+                key: (value[i] if isinstance(value, np.ndarray) else value)
+                for key, value in out.items()
+            }
+            for level, out in zip(levels, batched)
+        }
+        results.append(
+            dict(
+                image=image,
+                img_path=sample.metainfo.get('img_path') if sample is not None else None,
+                gt_boxes=gt,
+                sub_policy=sub_policy,
+                applied_ops=applied,
+                levels=lv))
     return results

@@ -14,7 +14,8 @@ class AnnotationError(ValueError):
     """An annotation file or the images it names cannot be trained on."""
 
 
-def scan_coco_annotations(ann_file: str, img_dir: str,
+def scan_coco_annotations(ann_file: str,
+                          img_dir: str,
                           classes: Optional[Sequence[str]] = None,
                           max_listed: int = 5) -> dict:
     """Check a COCO-format annotation file and the files of the images it lists.
@@ -51,8 +52,7 @@ def scan_coco_annotations(ann_file: str, img_dir: str,
             f'annotation file {ann_file}: none of its categories {found} '
             f'is one of the data set\'s classes {list(classes)[:10]}; set the dataset\'s '
             'metainfo=dict(classes=(...)) to the names used in the file')
-    unknown = sorted({a.get('category_id') for a in data['annotations']} - set(names),
-                     key=str)
+    unknown = sorted({a.get('category_id') for a in data['annotations']} - set(names), key=str)
     if unknown:
         raise AnnotationError(f'annotation file {ann_file}: annotations use category ids '
                               f'{unknown[:10]} that "categories" does not define')
@@ -66,7 +66,7 @@ def scan_coco_annotations(ann_file: str, img_dir: str,
         if len(bad) >= max_listed:
             break
     if bad:
-        raise AnnotationError(f'annotation file {ann_file} names images that cannot be read: '
-                              + ', '.join(bad))
-    return dict(images=len(data['images']), annotations=len(data['annotations']),
-                categories=len(names))
+        raise AnnotationError(f'annotation file {ann_file} names images that cannot be read: ' +
+                              ', '.join(bad))
+    return dict(
+        images=len(data['images']), annotations=len(data['annotations']), categories=len(names))

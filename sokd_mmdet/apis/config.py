@@ -71,8 +71,9 @@ def _enable_amp(cfg: Config) -> None:
     """
     import torch
     wrapper = cfg.optim_wrapper
-    children = [v for k, v in wrapper.items()
-                if k != 'policy' and isinstance(v, dict) and 'optimizer' in v]
+    children = [
+        v for k, v in wrapper.items() if k != 'policy' and isinstance(v, dict) and 'optimizer' in v
+    ]
     for w in (children or [wrapper]):
         if torch.cuda.is_available():
             w.type = 'AmpOptimWrapper'
@@ -166,8 +167,7 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
             if not osp.isfile(ann_path):
                 raise ConfigError(f'{split} annotation file {ann_path} does not exist.' + hint)
         if img and not osp.isdir(osp.join(root, img)):
-            raise ConfigError(f'{split} image folder {osp.join(root, img)} does not exist.' +
-                              hint)
+            raise ConfigError(f'{split} image folder {osp.join(root, img)} does not exist.' + hint)
         coco = _coco_dataset(loader['dataset'])
         if coco is not None and ann:
             try:
@@ -211,9 +211,8 @@ def init_cpu_distributed(cfg: Config) -> bool:
 
 def _optimizer_layout(optim_wrapper: dict):
     """The names of the optimisers a config builds (an OptimWrapperDict), or None for one."""
-    children = sorted(k for k, v in optim_wrapper.items()
-                      if isinstance(v, dict) and ('optimizer' in v or 'type' in v) and
-                      k not in ('optimizer', 'clip_grad', 'paramwise_cfg'))
+    children = sorted(k for k, v in optim_wrapper.items() if isinstance(v, dict) and (
+        'optimizer' in v or 'type' in v) and k not in ('optimizer', 'clip_grad', 'paramwise_cfg'))
     return children if 'constructor' in optim_wrapper and children else None
 
 
@@ -242,8 +241,10 @@ def check_resume(cfg: Config) -> None:
     saved = None if 'param_groups' in state else sorted(state)
     wanted = _optimizer_layout(cfg.get('optim_wrapper') or {})
     if saved != wanted:
+
         def describe(layout):
             return 'one optimiser' if layout is None else f'optimisers {layout}'
+
         raise ConfigError(
             f'cannot resume from {path}: it was written by a run with {describe(saved)}, '
             f'and this config builds {describe(wanted)}. Resume with the config that run was '

@@ -24,8 +24,7 @@ def student_state_dict(state_dict: dict, prefix: str = STUDENT_PREFIX) -> Ordere
     Raises:
         KeyError: no key starts with ``prefix`` (not a distillation checkpoint).
     """
-    out = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
-                      if k.startswith(prefix))
+    out = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
     if not out:
         raise KeyError(f'no weights start with {prefix!r}: is this a distillation checkpoint '
                        f'(keys look like {list(state_dict)[:3]})?')

@@ -1,7 +1,7 @@
 """Data sets: the built-in, offline Shapes detection and classification data."""
 from .shapes_dataset import ShapesDataset
-from .shapes_render import (GENERATOR_VERSION, MIN_VISIBLE_FRACTION, SHAPE_CLASSES,
-                            SHAPE_PALETTE, render_classification_image, render_detection_image,
+from .shapes_render import (GENERATOR_VERSION, MIN_VISIBLE_FRACTION, SHAPE_CLASSES, SHAPE_PALETTE,
+                            render_classification_image, render_detection_image,
                             sample_object_colour)
 from .shapes_writer import (generate_classification_dataset, generate_detection_dataset,
                             split_statistics)

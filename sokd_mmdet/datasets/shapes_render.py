@@ -231,9 +231,9 @@ def _render_background(rng, height, width):
     for _ in range(rng.integers(1, 3 + int(6 * scale))):
         centre = rng.uniform((0, 0), (width, height)).astype(int)
         axes = (rng.uniform(0.03, 0.25, size=2) * (width, height)).astype(int) + 1
-        cv2.ellipse(blobs, tuple(map(int, centre)), tuple(map(int, axes)),
-                    rng.uniform(0, 180), 0, 360, rng.uniform(0, 255, 3).tolist(), -1,
-                    cv2.LINE_AA)
+        cv2.ellipse(blobs, tuple(map(int, centre)), tuple(map(int, axes)), rng.uniform(0, 180), 0,
+                    360,
+                    rng.uniform(0, 255, 3).tolist(), -1, cv2.LINE_AA)
     # blobs are soft and half transparent so they read as background texture: crisp round
     # blobs would be unannotated circles
     blobs = cv2.GaussianBlur(blobs, (0, 0), rng.uniform(4, 10) * scale)
@@ -339,8 +339,7 @@ def _render_detection_attempt(rng, height, width):
     for layer, class_index, visible_pixels in zip(layers, classes, visible):
         bbox = _annotate(layer, visible_pixels, height, width)
         if bbox is not None:
-            objects.append(dict(bbox=bbox, category_id=class_index + 1,
-                                area=bbox[2] * bbox[3]))
+            objects.append(dict(bbox=bbox, category_id=class_index + 1, area=bbox[2] * bbox[3]))
     return image, objects
 
 

@@ -80,8 +80,12 @@ def _image_name(index):
     return f'{index:06d}.png'
 
 
-def generate_detection_dataset(out_dir, num_train=400, num_val=100, img_size=(256, 256),
-                               seed=0, progress=True):
+def generate_detection_dataset(out_dir,
+                               num_train=400,
+                               num_val=100,
+                               img_size=(256, 256),
+                               seed=0,
+                               progress=True):
     """Write the Shapes detection data set in COCO format.
 
     Layout: ``out_dir/{train,val}/000000.png ...``, ``out_dir/annotations/instances_{train,val}
@@ -114,9 +118,15 @@ def generate_detection_dataset(out_dir, num_train=400, num_val=100, img_size=(25
         paths[f'{split}_ann_file'] = osp.join(out_dir, 'annotations', f'instances_{split}.json')
         expected.append(paths[f'{split}_ann_file'])
         expected += [osp.join(out_dir, split, _image_name(i)) for i in range(count)]
-    meta = dict(generator='sokd_mmdet.datasets.shapes', kind='detection',
-                version=GENERATOR_VERSION, seed=int(seed), num_train=int(num_train),
-                num_val=int(num_val), img_size=[height, width], classes=list(SHAPE_CLASSES))
+    meta = dict(
+        generator='sokd_mmdet.datasets.shapes',
+        kind='detection',
+        version=GENERATOR_VERSION,
+        seed=int(seed),
+        num_train=int(num_train),
+        num_val=int(num_val),
+        img_size=[height, width],
+        classes=list(SHAPE_CLASSES))
     if _is_up_to_date(paths['meta_file'], meta, expected):
         return paths
 
@@ -137,20 +147,28 @@ def generate_detection_dataset(out_dir, num_train=400, num_val=100, img_size=(25
             _write_image(osp.join(img_dir, name), image)
             images.append(dict(id=index + 1, file_name=name, width=width, height=height))
             for obj in objects:
-                annotations.append(dict(id=len(annotations) + 1, image_id=index + 1,
-                                        iscrowd=0, **obj))
+                annotations.append(
+                    dict(id=len(annotations) + 1, image_id=index + 1, iscrowd=0, **obj))
             if bar is not None:
                 bar.update()
         _remove_stale_images(img_dir, {_image_name(i) for i in range(count)})
-        _write_json(paths[f'{split}_ann_file'],
-                    dict(info=dict(description=f'Shapes {split}', version=GENERATOR_VERSION,
-                                   seed=int(seed)),
-                         images=images, annotations=annotations, categories=categories))
+        _write_json(
+            paths[f'{split}_ann_file'],
+            dict(
+                info=dict(
+                    description=f'Shapes {split}', version=GENERATOR_VERSION, seed=int(seed)),
+                images=images,
+                annotations=annotations,
+                categories=categories))
     _write_json(paths['meta_file'], meta)
     return paths
 
 
-def generate_classification_dataset(out_dir, num_train=600, num_val=200, img_size=32, seed=0,
+def generate_classification_dataset(out_dir,
+                                    num_train=600,
+                                    num_val=200,
+                                    img_size=32,
+                                    seed=0,
                                     progress=True):
     """Write the Shapes classification data set in MMPretrain's ``CustomDataset`` folder format.
 
@@ -184,9 +202,15 @@ def generate_classification_dataset(out_dir, num_train=600, num_val=200, img_siz
             osp.join(out_dir, split, SHAPE_CLASSES[i % len(SHAPE_CLASSES)], _image_name(i))
             for i in range(count)
         ]
-    meta = dict(generator='sokd_mmdet.datasets.shapes', kind='classification',
-                version=GENERATOR_VERSION, seed=int(seed), num_train=int(num_train),
-                num_val=int(num_val), img_size=[size, size], classes=list(SHAPE_CLASSES))
+    meta = dict(
+        generator='sokd_mmdet.datasets.shapes',
+        kind='classification',
+        version=GENERATOR_VERSION,
+        seed=int(seed),
+        num_train=int(num_train),
+        num_val=int(num_val),
+        img_size=[size, size],
+        classes=list(SHAPE_CLASSES))
     if _is_up_to_date(paths['meta_file'], meta, files['train'] + files['val']):
         return paths
 
@@ -199,8 +223,7 @@ def generate_classification_dataset(out_dir, num_train=600, num_val=200, img_siz
         bar = _progress_bar(count, progress)
         for index, path in enumerate(files[split]):
             rng = _image_rng(seed, 'classification', split, index)
-            _write_image(path, render_classification_image(
-                rng, size, index % len(SHAPE_CLASSES)))
+            _write_image(path, render_classification_image(rng, size, index % len(SHAPE_CLASSES)))
             if bar is not None:
                 bar.update()
         for class_index, name in enumerate(SHAPE_CLASSES):
@@ -227,7 +250,10 @@ def split_statistics(ann_file):
     per_class = {name: 0 for name in names.values()}
     for ann in coco['annotations']:
         per_class[names[ann['category_id']]] += 1
-    return dict(images=len(coco['images']), instances=len(areas),
-                small=int((areas < 32**2).sum()),
-                medium=int(((areas >= 32**2) & (areas < 96**2)).sum()),
-                large=int((areas >= 96**2).sum()), per_class=per_class)
+    return dict(
+        images=len(coco['images']),
+        instances=len(areas),
+        small=int((areas < 32**2).sum()),
+        medium=int(((areas >= 32**2) & (areas < 96**2)).sum()),
+        large=int((areas >= 96**2).sum()),
+        per_class=per_class)

@@ -1,9 +1,8 @@
-from .checkpoint_coverage import (CheckpointCoverageError, load_with_coverage,
-                                  set_min_coverage)
+from .checkpoint_coverage import CheckpointCoverageError, load_with_coverage, set_min_coverage
+from .distill_data_parallel import DistillDataParallel
 from .hooks import (DAFAPolicyLoggerHook, FiniteLossHook, SoKDVisualizationHook,
                     TSTAugmenterLoggerHook)
 from .loops import TeacherStudentTestLoop
-from .distill_data_parallel import DistillDataParallel
 from .optimizers import CPUAutocastOptimWrapper, DistillOptimWrapperConstructor
 
 __all__ = [

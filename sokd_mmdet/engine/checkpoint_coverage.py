@@ -8,9 +8,10 @@ teacher loaded nothing or half, and the student was distilled from a random teac
 the model's tensors (matching name and shape), or of which the model uses less than that
 share (a deeper network's checkpoint fills a shallower one completely). It replaces the
 loader of MMRazor's ``single_teacher_distill`` module (every distillation algorithm of
-MMRazor and of this package loads its teacher there) and is what ``tools/test.py`` loads the evaluated model
-with. The share required is the config's top-level ``checkpoint_min_coverage`` (default
-0.95; ``tools/train.py`` and ``tools/test.py`` apply it), for users who mean a partial load.
+MMRazor and of this package loads its teacher there) and is what ``tools/test.py`` loads
+the evaluated model with. The share required is the config's top-level
+``checkpoint_min_coverage`` (default 0.95; ``tools/train.py`` and ``tools/test.py`` apply
+it), for users who mean a partial load.
 """
 from typing import Dict, Optional
 
@@ -55,8 +56,8 @@ def coverage(model: nn.Module, state: Dict[str, torch.Tensor]):
 
     missing = [k for k, v in own.items() if not fits(k, v, state)]
     unused = [k for k, v in state.items() if not fits(k, v, own)]
-    return (1 - len(missing) / max(len(own), 1), missing,
-            1 - len(unused) / max(len(state), 1), unused)
+    return (1 - len(missing) / max(len(own), 1), missing, 1 - len(unused) / max(len(state), 1),
+            unused)
 
 
 def _names(names) -> str:
@@ -75,8 +76,11 @@ def _hint(model: nn.Module, state: Dict[str, torch.Tensor]) -> str:
             'number of classes than the config builds).')
 
 
-def load_with_coverage(model: nn.Module, filename: str, map_location='cpu',
-                       min_coverage: Optional[float] = None, what: str = 'checkpoint',
+def load_with_coverage(model: nn.Module,
+                       filename: str,
+                       map_location='cpu',
+                       min_coverage: Optional[float] = None,
+                       what: str = 'checkpoint',
                        logger='current') -> dict:
     """Load ``filename`` into ``model`` (``strict=False``) if it fills enough of it.
 
@@ -113,8 +117,11 @@ def load_with_coverage(model: nn.Module, filename: str, map_location='cpu',
             f'does not have: only {used:.1%} of them are used (at least {share_needed:.0%} '
             f'is required); unused: {_names(unused)}.' + _hint(model, state) + switch)
     if missing:
-        print_log(f'{what} {filename}: {share:.1%} of the model loaded; not in it: '
-                  f'{", ".join(missing[:5])}', logger=logger, level=30)
+        print_log(
+            f'{what} {filename}: {share:.1%} of the model loaded; not in it: '
+            f'{", ".join(missing[:5])}',
+            logger=logger,
+            level=30)
     load_state_dict(model, state, strict=False, logger=logger)
     return ckpt
 

@@ -63,6 +63,6 @@ class DistillDataParallel(nn.Module):
         return self.module(*args, **kwargs)
 
 
-# the name before 0.2 (SoKD-specific; TST and ATF use it too), kept so that their configs still load
-MODEL_WRAPPERS.register_module(name='SoKDDistributedDataParallel',
-                               module=DistillDataParallel)
+# the name before 0.2 (SoKD-specific; TST and ATF use it too), kept so that their configs
+# still load
+MODEL_WRAPPERS.register_module(name='SoKDDistributedDataParallel', module=DistillDataParallel)

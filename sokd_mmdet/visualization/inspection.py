@@ -44,20 +44,36 @@ def draw_inspection(result: dict,
                 drawn = int((lv['scores'] > result['min_score']).sum())
                 name = f'regions_{suffix}'
                 pictures[name] = draw_regions(
-                    item['image'], lv['heat_s'], lv['heat_t'], lv['mutual'], lv['boxes'],
-                    lv['scores'], item['gt_boxes'], result['min_score'],
+                    item['image'],
+                    lv['heat_s'],
+                    lv['heat_t'],
+                    lv['mutual'],
+                    lv['boxes'],
+                    lv['scores'],
+                    item['gt_boxes'],
+                    result['min_score'],
                     title=f'DAM regions, {where}: {drawn} regions',
                     out_file=save(name))
             name = f'features_{suffix}'
             pictures[name] = draw_feature_regions(
-                lv['feat_s'], lv['feat_t_aug'], lv.get('boxes'), lv['stride'],
-                lv.get('scores'), lv.get('mask'), result['min_score'],
-                title=f'FPN features, {where}', out_file=save(name))
+                lv['feat_s'],
+                lv['feat_t_aug'],
+                lv.get('boxes'),
+                lv['stride'],
+                lv.get('scores'),
+                lv.get('mask'),
+                result['min_score'],
+                title=f'FPN features, {where}',
+                out_file=save(name))
             if result['has_dafa']:
                 name = f'dafa_{suffix}'
-                pictures[name] = draw_dafa(lv['feat_t'], lv['feat_t_aug'], item['sub_policy'],
-                                           item['applied_ops'], title=where,
-                                           out_file=save(name))
+                pictures[name] = draw_dafa(
+                    lv['feat_t'],
+                    lv['feat_t_aug'],
+                    item['sub_policy'],
+                    item['applied_ops'],
+                    title=where,
+                    out_file=save(name))
     return pictures
 
 

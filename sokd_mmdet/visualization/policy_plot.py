@@ -4,10 +4,12 @@ from typing import List, Optional
 import numpy as np
 
 
-def plot_policy_history(history: List[dict], out_file: Optional[str] = None,
-                        title: str = 'DAFA policy over training',
-                        labels=('expected apply probability', 'weighted magnitude')
-                        ) -> np.ndarray:
+def plot_policy_history(
+    history: List[dict],
+    out_file: Optional[str] = None,
+    title: str = 'DAFA policy over training',
+    labels=('expected apply probability', 'weighted magnitude')
+) -> np.ndarray:
     """Plot per-op apply probability and magnitude against training iterations.
 
     Args:
@@ -27,8 +29,7 @@ def plot_policy_history(history: List[dict], out_file: Optional[str] = None,
     iters = [h['iter'] for h in history]
     ops = list(history[0]['apply_prob'])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
-    for key, ax, label in (('apply_prob', axes[0], labels[0]),
-                           ('magnitude', axes[1], labels[1])):
+    for key, ax, label in (('apply_prob', axes[0], labels[0]), ('magnitude', axes[1], labels[1])):
         for op in ops:
             ax.plot(iters, [h[key][op] for h in history], label=op)
         ax.set_xlabel('iteration')

@@ -203,8 +203,11 @@ def draw_boxes(image: np.ndarray,
     for t in range(max(1, int(thickness))):
         for a, b, c, d in zip(x1 + t, y1 + t, x2 - t, y2 - t):
             if a <= c and b <= d:
-                cv2.rectangle(out, (int(a), int(b)), (int(c), int(d)), tuple(map(int, color)),
-                              1, lineType=cv2.LINE_8)
+                cv2.rectangle(
+                    out, (int(a), int(b)), (int(c), int(d)),
+                    tuple(map(int, color)),
+                    1,
+                    lineType=cv2.LINE_8)
     return out
 
 
@@ -250,8 +253,8 @@ def region_panel(background: np.ndarray,
     if gt_boxes is not None:
         panel = draw_boxes(panel, select_boxes(gt_boxes) * scale, GT_COLOR, thickness)
     if boxes is not None:
-        panel = draw_boxes(panel, select_boxes(boxes, scores, min_score) * scale,
-                           REGION_COLOR, thickness)
+        panel = draw_boxes(panel,
+                           select_boxes(boxes, scores, min_score) * scale, REGION_COLOR, thickness)
     return panel
 
 
@@ -288,8 +291,8 @@ def _figure(hw: Tuple[int, int], colorbars: Sequence[bool], title: Optional[str]
     h, w = hw
     pw, ph = (_PANEL, _PANEL * h / w) if w >= h else (_PANEL * w / h, _PANEL)
     bar = _BAR_PAD + _BAR + _BAR_LABELS
-    width = _LEFT + sum(pw + (bar if c else 0.0) for c in colorbars) + _GAP * (
-        len(colorbars) - 1) + 0.15
+    width = _LEFT + sum(pw + (bar if c else 0.0)
+                        for c in colorbars) + _GAP * (len(colorbars) - 1) + 0.15
     height = _BOTTOM + ph + _PANEL_TITLE + (_TOP if title else 0.0)
     fig = Figure(figsize=(width, height), dpi=_DPI)
     FigureCanvasAgg(fig)
@@ -299,8 +302,8 @@ def _figure(hw: Tuple[int, int], colorbars: Sequence[bool], title: Optional[str]
         x += pw
         cax = None
         if c:
-            cax = fig.add_axes(((x + _BAR_PAD) / width, _BOTTOM / height, _BAR / width,
-                                ph / height))
+            cax = fig.add_axes(
+                ((x + _BAR_PAD) / width, _BOTTOM / height, _BAR / width, ph / height))
             x += bar
         caxes.append(cax)
         x += _GAP
@@ -309,15 +312,13 @@ def _figure(hw: Tuple[int, int], colorbars: Sequence[bool], title: Optional[str]
     return fig, axes, caxes
 
 
-def _show(ax, panel: np.ndarray, extent_hw: Tuple[float, float], title: str,
-          unit: str) -> None:
+def _show(ax, panel: np.ndarray, extent_hw: Tuple[float, float], title: str, unit: str) -> None:
     """Show a panel with axes in ``unit`` (input pixels or cells) spanning ``extent_hw``."""
     from matplotlib.ticker import MaxNLocator
     h, w = extent_hw
     # nearest keeps cells and lines sharp at about 1:1; a large input is shrunk smoothly
     shrunk = max(panel.shape[:2]) > 2 * _PANEL * _DPI
-    ax.imshow(panel, extent=(0, w, h, 0),
-              interpolation='antialiased' if shrunk else 'nearest')
+    ax.imshow(panel, extent=(0, w, h, 0), interpolation='antialiased' if shrunk else 'nearest')
     for axis in (ax.xaxis, ax.yaxis):  # few ticks: readable, and ticks cost time
         axis.set_major_locator(MaxNLocator(5, integer=True))
     ax.set_title(title, fontsize=9)
@@ -346,10 +347,16 @@ def _label_scores(ax, boxes: np.ndarray, scores: Optional[np.ndarray], min_score
     for (x1, y1, _, y2), s in zip(boxes[keep], scores[keep]):
         # a label above a box at the top edge would cover the panel title
         above = y1 >= 0.08 * height
-        ax.text(x1, y1 if above else y2, f'{s:.2f}', color='black', fontsize=6,
-                va='bottom' if above else 'top', ha='left',
-                bbox=dict(boxstyle='square,pad=0.1', fc=np.array(REGION_COLOR) / 255,
-                          ec='none', alpha=0.8))
+        ax.text(
+            x1,
+            y1 if above else y2,
+            f'{s:.2f}',
+            color='black',
+            fontsize=6,
+            va='bottom' if above else 'top',
+            ha='left',
+            bbox=dict(
+                boxstyle='square,pad=0.1', fc=np.array(REGION_COLOR) / 255, ec='none', alpha=0.8))
 
 
 def _finish(fig, out_file: Optional[str]) -> np.ndarray:
@@ -399,12 +406,13 @@ def draw_regions(image: np.ndarray,
         np.ndarray: the figure, (H', W', 3) uint8 RGB.
     """
     image = _check_image(image)
-    heats = [_check_map(heat, name) for heat, name in ((heat_s, 'heat_s'),
-                                                       (heat_t, 'heat_t'),
-                                                       (mutual, 'mutual'))]
+    heats = [
+        _check_map(heat, name)
+        for heat, name in ((heat_s, 'heat_s'), (heat_t, 'heat_t'), (mutual, 'mutual'))
+    ]
     if vrange is None:
-        vrange = (min(float(heat.min()) for heat in heats),
-                  max(float(heat.max()) for heat in heats))
+        vrange = (min(float(heat.min())
+                      for heat in heats), max(float(heat.max()) for heat in heats))
     vmin, vmax = float(vrange[0]), float(vrange[1])
     vmax = max(vmax, vmin + 1e-6)
     h, w = image.shape[:2]
@@ -419,9 +427,18 @@ def draw_regions(image: np.ndarray,
         (grey, heats[2], boxes, None, 'mutual heatmap, regions'),
     ]
     for ax, (background, heat, bxs, gts, name) in zip(axes, panels):
-        panel = region_panel(background, heat, bxs, scores, gts, scale, min_score,
-                             alpha=0.6, vmin=vmin, vmax=vmax,
-                             thickness=_line_width(h, w, scale))
+        panel = region_panel(
+            background,
+            heat,
+            bxs,
+            scores,
+            gts,
+            scale,
+            min_score,
+            alpha=0.6,
+            vmin=vmin,
+            vmax=vmax,
+            thickness=_line_width(h, w, scale))
         _show(ax, panel, (h, w), name, 'input pixels')
     _label_scores(axes[3], boxes, scores, min_score, h)
     _colorbar(fig, caxes[3], HEAT_CMAP, vmin, vmax, 'heat')
@@ -459,8 +476,7 @@ def draw_feature_regions(feat_s: np.ndarray,
     Returns:
         np.ndarray: the figure, (H', W', 3) uint8 RGB.
     """
-    maps = [(feature_energy(feat_s, reduce), FEATURE_CMAP, f'student feature ({reduce})',
-             reduce),
+    maps = [(feature_energy(feat_s, reduce), FEATURE_CMAP, f'student feature ({reduce})', reduce),
             (feature_energy(feat_t, reduce), FEATURE_CMAP,
              f'teacher feature, augmented ({reduce})', reduce)]
     h, w = maps[0][0].shape
@@ -472,15 +488,21 @@ def draw_feature_regions(feat_s: np.ndarray,
     cells = None
     if boxes is not None:
         sy, sx = _stride_xy(stride)
-        cells = np.asarray(boxes, dtype=np.float32).reshape(-1, 4) / np.array(
-            [sx, sy, sx, sy], dtype=np.float32)
+        cells = np.asarray(
+            boxes, dtype=np.float32).reshape(-1, 4) / np.array([sx, sy, sx, sy], dtype=np.float32)
     scale = panel_scale(h, w)
     fig, axes, caxes = _figure((h, w), [True] * len(maps), title)
     for ax, cax, (values, cmap, name, unit) in zip(axes, caxes, maps):
-        vmin, vmax = (0.0, 1.0) if unit == 'mask' else (float(values.min()),
-                                                         float(values.max()))
-        panel = region_panel(colorize(values, cmap, vmin, vmax), None, cells, scores, None,
-                             scale, min_score, thickness=_line_width(h, w, scale))
+        vmin, vmax = (0.0, 1.0) if unit == 'mask' else (float(values.min()), float(values.max()))
+        panel = region_panel(
+            colorize(values, cmap, vmin, vmax),
+            None,
+            cells,
+            scores,
+            None,
+            scale,
+            min_score,
+            thickness=_line_width(h, w, scale))
         _show(ax, panel, (h, w), name, 'cells')
         _colorbar(fig, cax, cmap, vmin, vmax, unit)
     return _finish(fig, out_file)
@@ -520,8 +542,8 @@ def draw_dafa(feat_before: np.ndarray,
     if before.shape != after.shape:
         raise ValueError(f'draw_dafa: maps before {before.shape} and after {after.shape} '
                          'differ in size')
-    change = feature_energy(np.asarray(feat_after, np.float32) -
-                            np.asarray(feat_before, np.float32), 'l2')
+    change = feature_energy(
+        np.asarray(feat_after, np.float32) - np.asarray(feat_before, np.float32), 'l2')
     h, w = before.shape
     scale = panel_scale(h, w)
     label = dafa_label(sub_policy, applied)
@@ -530,12 +552,11 @@ def draw_dafa(feat_before: np.ndarray,
     vmin = float(min(before.min(), after.min()))
     vmax = float(max(before.max(), after.max()))
     cmax = float(change.max()) if change.max() > 0 else 1.0
-    panels = ((before, FEATURE_CMAP, vmin, vmax, f'teacher feature ({reduce})', reduce),
-              (after, FEATURE_CMAP, vmin, vmax, f'after DAFA ({reduce})', reduce),
+    panels = ((before, FEATURE_CMAP, vmin, vmax, f'teacher feature ({reduce})',
+               reduce), (after, FEATURE_CMAP, vmin, vmax, f'after DAFA ({reduce})', reduce),
               (change, 'magma', 0.0, cmax, '|after - before| (l2)', 'l2'))
     for ax, cax, (values, cmap, lo, hi, name, unit) in zip(axes, caxes, panels):
-        _show(ax, region_panel(colorize(values, cmap, lo, hi), scale=scale), (h, w), name,
-              'cells')
+        _show(ax, region_panel(colorize(values, cmap, lo, hi), scale=scale), (h, w), name, 'cells')
         if cax is not None:
             _colorbar(fig, cax, cmap, lo, hi, unit)
     return _finish(fig, out_file)

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from sokd_mmdet.models.sokd.dafa import FEATURE_OPS
 from sokd_mmdet.analysis.dafa_target_shift import op_target_shift
+from sokd_mmdet.models.sokd.dafa import FEATURE_OPS
 
 
 def mse(a, b):
@@ -15,8 +15,14 @@ def test_channel_drop_moves_the_target_by_the_dropped_fraction():
     # squared error to the clean target is exactly 4 / 8
     t = torch.ones(2, 8, 3, 3)
     s = torch.full_like(t, 0.5)  # gap 0.25 per element
-    r = op_target_shift(mse, s, t, FEATURE_OPS['ChannelDrop'], 1.0, draws=3,
-                        generator=torch.Generator().manual_seed(0))
+    r = op_target_shift(
+        mse,
+        s,
+        t,
+        FEATURE_OPS['ChannelDrop'],
+        1.0,
+        draws=3,
+        generator=torch.Generator().manual_seed(0))
     assert r['clean'] == pytest.approx(0.25)
     assert r['target_move'] == pytest.approx(0.5)
     # the student's error: 0.25 on the kept channels, 0.5^2 = 0.25 on the dropped ones
@@ -27,8 +33,7 @@ def test_translate_moves_a_peak_and_noise_barely_moves_anything():
     t = torch.zeros(1, 1, 9, 9)
     t[..., 4, 4] = 1.0
     gen = torch.Generator().manual_seed(0)
-    shift = op_target_shift(mse, t, t, FEATURE_OPS['TranslateX'], 1.0, draws=4,
-                            generator=gen)
+    shift = op_target_shift(mse, t, t, FEATURE_OPS['TranslateX'], 1.0, draws=4, generator=gen)
     # a student equal to the teacher has no gap; the shifted peak leaves its cell
     assert shift['clean'] == 0.0
     assert shift['target_move'] == pytest.approx(shift['augmented']) and \

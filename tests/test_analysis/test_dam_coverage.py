@@ -5,8 +5,7 @@ import pytest
 import torch
 from mmrazor.models import ChannelWiseDivergence, L2Loss
 
-from sokd_mmdet.analysis.dam_coverage import (gt_centre_recall, region_losses,
-                                            spatial_mass_outside)
+from sokd_mmdet.analysis.dam_coverage import gt_centre_recall, region_losses, spatial_mass_outside
 from sokd_mmdet.models.sokd.dam.targets import centernet_targets
 
 
@@ -14,10 +13,12 @@ def test_gt_centre_recall_counts_the_centre_cells_under_the_mask():
     mask = torch.zeros(4, 6)
     mask[1, 2] = 1.0
     mask[3, 5] = 0.4  # a weighted mask: any positive value covers the cell
-    boxes = torch.tensor([[16., 8., 24., 16.],    # centre (20, 12) px -> cell (1, 2): in
-                          [40., 24., 48., 32.],   # centre (44, 28) -> cell (3, 5): in
-                          [0., 0., 8., 8.],       # centre (4, 4) -> cell (0, 0): out
-                          [90., 90., 100., 100.]])  # beyond the map: clipped to (3, 5): in
+    boxes = torch.tensor([
+        [16., 8., 24., 16.],  # centre (20, 12) px -> cell (1, 2): in
+        [40., 24., 48., 32.],  # centre (44, 28) -> cell (3, 5): in
+        [0., 0., 8., 8.],  # centre (4, 4) -> cell (0, 0): out
+        [90., 90., 100., 100.]
+    ])  # beyond the map: clipped to (3, 5): in
     assert gt_centre_recall(mask, boxes, (8.0, 8.0)) == 0.75
     assert gt_centre_recall(mask, boxes[2:3], (8.0, 8.0)) == 0.0
     # a box half out of the image: the centre of its visible part, as in DAM's targets.

@@ -29,14 +29,18 @@ def test_a_good_file_passes(data):
 def test_malformed_json_names_file_line_and_column(data):
     text = open(_ann(data)).read()
     open(_ann(data), 'w').write(text[:200])
-    with pytest.raises(AnnotationError, match=r'instances_train\.json is not valid JSON: '
-                       r'.* at line \d+, column \d+'):
+    with pytest.raises(
+            AnnotationError,
+            match=r'instances_train\.json is not valid JSON: '
+            r'.* at line \d+, column \d+'):
         scan_coco_annotations(_ann(data), str(data / 'train'), SHAPE_CLASSES)
 
 
 def test_categories_that_are_none_of_the_classes(data):
-    with pytest.raises(AnnotationError, match=r"none of its categories \[.*'circle'.*\] is "
-                       r"one of the data set's classes \['person'.*metainfo"):
+    with pytest.raises(
+            AnnotationError,
+            match=r"none of its categories \[.*'circle'.*\] is "
+            r"one of the data set's classes \['person'.*metainfo"):
         scan_coco_annotations(_ann(data), str(data / 'train'), ('person', 'car'))
 
 
@@ -44,8 +48,9 @@ def test_undefined_category_ids_and_bad_images_are_named(data):
     ann = json.load(open(_ann(data)))
     ann['annotations'][0]['category_id'] = 99
     json.dump(ann, open(_ann(data), 'w'))
-    with pytest.raises(AnnotationError, match=r'category ids \[99\] that "categories" does '
-                       'not define'):
+    with pytest.raises(
+            AnnotationError, match=r'category ids \[99\] that "categories" does '
+            'not define'):
         scan_coco_annotations(_ann(data), str(data / 'train'), SHAPE_CLASSES)
     ann['annotations'][0]['category_id'] = ann['categories'][0]['id']
     json.dump(ann, open(_ann(data), 'w'))
@@ -53,8 +58,10 @@ def test_undefined_category_ids_and_bad_images_are_named(data):
     open(first, 'wb').close()
     import os
     os.remove(second)
-    with pytest.raises(AnnotationError, match=f'cannot be read: {first} \\(0 bytes\\), '
-                       f'{second} \\(missing\\)'):
+    with pytest.raises(
+            AnnotationError,
+            match=f'cannot be read: {first} \\(0 bytes\\), '
+            f'{second} \\(missing\\)'):
         scan_coco_annotations(_ann(data), str(data / 'train'), SHAPE_CLASSES)
 
 
@@ -69,5 +76,7 @@ def test_train_tool_stops_before_training_naming_the_image(data, tmp_path):
     open(empty, 'wb').close()
     opts = tiny_options(str(data), str(tmp_path / 'work'))
     with pytest.raises(SystemExit, match=f'error: train: .*{empty} \\(0 bytes\\)'):
-        train.main([config_path('quickstart/retinanet_r18_shapes_student.py'),
-                    '--cfg-options', *as_cli(opts)])
+        train.main([
+            config_path('quickstart/retinanet_r18_shapes_student.py'), '--cfg-options',
+            *as_cli(opts)
+        ])

@@ -72,8 +72,7 @@ def _model_cfg(**distiller):
 
 
 def test_recorder_source_that_does_not_exist():
-    model = _model_cfg(student_recorders=dict(fpn=dict(type='ModuleOutputs',
-                                                       source='neck.nope')))
+    model = _model_cfg(student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck.nope')))
     with pytest.raises(AssertionError, match='neck.nope'):
         MODELS.build(model)
 
@@ -92,10 +91,14 @@ def test_channel_mismatch_without_connector_names_the_fix(tiny_data, tmp_path):
     cfg.model.architecture.bbox_head.in_channels = 64
     cfg.model.architecture.bbox_head.feat_channels = 64
     model = MODELS.build(cfg.model)
-    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), pad_shape=(64, 64),
-                                         batch_input_shape=(64, 64), scale_factor=(1., 1.)))
-    sample.gt_instances = InstanceData(bboxes=torch.tensor([[5., 5., 30., 30.]]),
-                                       labels=torch.tensor([0]))
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(64, 64),
+            pad_shape=(64, 64),
+            batch_input_shape=(64, 64),
+            scale_factor=(1., 1.)))
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor([[5., 5., 30., 30.]]), labels=torch.tensor([0]))
     with pytest.raises(ValueError, match='64 channels but preds_T has 128.*connector'):
         model.loss(torch.rand(1, 3, 64, 64), [sample])
 
@@ -113,11 +116,17 @@ def test_policy_optimiser_missing_from_optim_wrapper():
 
 def test_optimisers_split_the_parameters():
     model = MODELS.build(_model_cfg())
-    wrappers = DistillOptimWrapperConstructor(dict(
-        student=dict(optimizer=dict(type='SGD', lr=0.1)),
-        policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(model)
-    ids = {name: {id(p) for g in w.optimizer.param_groups for p in g['params']}
-           for name, w in wrappers.items()}
+    wrappers = DistillOptimWrapperConstructor(
+        dict(
+            student=dict(optimizer=dict(type='SGD', lr=0.1)),
+            policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(
+                model)
+    ids = {
+        name: {id(p)
+               for g in w.optimizer.param_groups
+               for p in g['params']}
+        for name, w in wrappers.items()
+    }
     dafa = {id(p) for p in model.distiller.dafa.parameters()}
     dam = {id(p) for p in model.distiller.dam.parameters()}
     student = {id(p) for p in model.architecture.parameters()}
@@ -146,22 +155,32 @@ def test_optimiser_entries_follow_the_learned_parts():
     """A trainable teacher needs its own entry; an entry for a missing part is refused."""
     model = MODELS.build(_model_cfg())
     with pytest.raises(KeyError, match="'augmenter' entry but the model has no trainable"):
-        DistillOptimWrapperConstructor(dict(
-            student=dict(optimizer=dict(type='SGD', lr=0.1)),
-            policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
-            augmenter=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+        DistillOptimWrapperConstructor(
+            dict(
+                student=dict(optimizer=dict(type='SGD', lr=0.1)),
+                policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
+                augmenter=dict(optimizer=dict(type='Adam', lr=1e-3))))(
+                    model)
     for p in model.teacher.parameters():
         p.requires_grad_(True)
     with pytest.raises(KeyError, match="has a teacher .* no 'teacher' entry"):
-        DistillOptimWrapperConstructor(dict(
+        DistillOptimWrapperConstructor(
+            dict(
+                student=dict(optimizer=dict(type='SGD', lr=0.1)),
+                policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(
+                    model)
+    wrappers = DistillOptimWrapperConstructor(
+        dict(
             student=dict(optimizer=dict(type='SGD', lr=0.1)),
-            policy=dict(optimizer=dict(type='Adam', lr=3e-4))))(model)
-    wrappers = DistillOptimWrapperConstructor(dict(
-        student=dict(optimizer=dict(type='SGD', lr=0.1)),
-        policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
-        teacher=dict(optimizer=dict(type='SGD', lr=1e-4))))(model)
-    ids = {name: {id(p) for g in w.optimizer.param_groups for p in g['params']}
-           for name, w in wrappers.items()}
+            policy=dict(optimizer=dict(type='Adam', lr=3e-4)),
+            teacher=dict(optimizer=dict(type='SGD', lr=1e-4))))(
+                model)
+    ids = {
+        name: {id(p)
+               for g in w.optimizer.param_groups
+               for p in g['params']}
+        for name, w in wrappers.items()
+    }
     assert ids['teacher'] == {id(p) for p in model.teacher.parameters()}
     assert not (ids['teacher'] & (ids['student'] | ids['policy']))
     assert wrappers['teacher'].get_lr()['lr'] == [1e-4]

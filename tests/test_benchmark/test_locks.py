@@ -1,15 +1,23 @@
 """Run locks: benchmark processes sharing one output folder never make the same run twice."""
+import importlib.util
 import os.path as osp
 import subprocess
 import sys
 import textwrap
 import threading
 
-from sokd_mmdet.benchmark import locks
-from sokd_mmdet.benchmark.locks import RunLock, claim_in_turn, held, locked_elsewhere
+import sokd_mmdet.datasets
+from benchmark import locks, runner
+from benchmark.locks import RunLock, claim_in_turn, held, locked_elsewhere
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                              osp.join(ROOT, 'tools', 'benchmark.py'))
+benchmark_tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(benchmark_tool)
 
 # another process: take the lock, say so, hold it until a line arrives on stdin (the module
-# is loaded from its file: importing the package would load torch, seconds per process)
+# is loaded from its file: that process does not have the checkout on its path)
 HOLDER = textwrap.dedent("""
     import importlib.util, sys
     spec = importlib.util.spec_from_file_location('locks', sys.argv[2])
@@ -27,16 +35,15 @@ def _holder_cmd(path):
 
 def _hold(path):
     """Another process that holds the lock until a line is written to its stdin."""
-    proc = subprocess.Popen(_holder_cmd(path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        _holder_cmd(path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == 'True'
     return proc
 
 
 def _free_elsewhere(path) -> bool:
     """Whether a fresh process can take the lock now."""
-    out = subprocess.run(_holder_cmd(path), input='\n', capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(_holder_cmd(path), input='\n', capture_output=True, text=True, check=True)
     return out.stdout.strip() == 'True'
 
 
@@ -73,6 +80,7 @@ def test_locked_elsewhere_sees_other_holders_and_creates_nothing(tmp_path):
 
 
 def test_free_jobs_go_first_and_held_ones_are_waited_for(tmp_path):
+
     def lock_for(job):
         return RunLock(str(tmp_path / f'{job}.lock'))
 
@@ -97,7 +105,8 @@ def test_free_jobs_go_first_and_held_ones_are_waited_for(tmp_path):
 
 def test_a_job_freed_before_its_turn_comes_is_taken_without_waiting(tmp_path):
     holder = _hold(tmp_path / 'a.lock')
-    claimed = claim_in_turn(['a', 'b'], lambda j: RunLock(str(tmp_path / f'{j}.lock')),
+    claimed = claim_in_turn(['a', 'b'],
+                            lambda j: RunLock(str(tmp_path / f'{j}.lock')),
                             on_wait=lambda job: (_ for _ in ()).throw(AssertionError(job)))
     assert next(claimed)[0] == 'b'
     holder.communicate('\n')  # released while b ran
@@ -121,18 +130,9 @@ def test_held_says_when_it_waits(tmp_path, capsys):
         capsys.readouterr().out
 
 
-def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
-                                                                       monkeypatch):
-    """``tools/benchmark.py``'s loop: the free runs first, then the held one, once free."""
-    import importlib.util
-
-    import sokd_mmdet.datasets
-    from conftest import ROOT
-    spec = importlib.util.spec_from_file_location('benchmark_tool',
-                                                  osp.join(ROOT, 'tools', 'benchmark.py'))
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
-
+def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path, monkeypatch):
+    """The runner's loop (benchmark/runner.py): the free runs first, then the held one, once
+    free; the results keep that order."""
     out = tmp_path / 'bench'
     holder = _hold(out / 'runs' / 'cwd' / 'seed0.lock')  # another process trains it
     calls = []
@@ -142,19 +142,32 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
         calls.append((name, seed))
         if len(calls) == 3:
             holder.communicate('\n')  # the other process is done with cwd seed 0
-        return dict(method=name, seed=seed, metrics=dict(AP=0.1), cost=dict(wall_s=1.0),
-                    cached=(name, seed) == ('cwd', 0))
+        return dict(
+            method=name,
+            seed=seed,
+            metrics=dict(AP=0.1),
+            cost=dict(wall_s=1.0),
+            cached=(name, seed) == ('cwd', 0))
 
     def train_teacher(args, data_root):
         assert not _free_elsewhere(out / 'locks' / 'teacher.lock')
         return dict(checkpoint='teacher.pth', metrics=dict(AP=0.2))
 
     written = {}
-    monkeypatch.setattr(sokd_mmdet.datasets, 'generate_detection_dataset',
-                        lambda *a, **k: None)
-    monkeypatch.setattr(benchmark, 'train_teacher', train_teacher)
-    monkeypatch.setattr(benchmark, 'run_method', run_method)
-    monkeypatch.setattr(benchmark, 'write_outputs', lambda args, res: written.update(res))
-    benchmark.main(['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1'])
+    monkeypatch.setattr(sokd_mmdet.datasets, 'generate_detection_dataset', lambda *a, **k: None)
+    monkeypatch.setattr(runner, 'train_teacher', train_teacher)
+    monkeypatch.setattr(runner, 'run_method', run_method)
+    monkeypatch.setattr(runner, 'write_outputs', lambda args, res: written.update(res))
+    monkeypatch.setattr(runner, 'machine_info', lambda: dict(cpu_model='test'))
+    benchmark_tool.main(['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1'])
     assert calls == [('student', 0), ('student', 1), ('cwd', 1), ('cwd', 0)]
     assert [(r['method'], r['seed']) for r in written['runs']] == calls
+    # the rows on record name their config, base and description (and ablation flag)
+    assert written['methods']['cwd'] == dict(
+        config='configs/quickstart/cwd_retinanet_r34_r18_shapes.py',
+        base=None,
+        about='channel-wise distillation (CWD) on FPN levels P3-P5',
+        ablation=None)
+    assert written['command'] == ('python tools/benchmark.py --out ' + str(out) +
+                                  ' --methods student cwd --seeds 0 1')
+    assert written['settings']['seeds'] == [0, 1] and written['failed'] == []

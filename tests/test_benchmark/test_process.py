@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from sokd_mmdet.benchmark import process
+from benchmark import process
 
 # the benchmark's pattern: convert the signals, start a child, wait on it (the module is
-# loaded from its file: importing the package would load torch, seconds per process)
+# loaded from its file: that process does not have the checkout on its path)
 PARENT = textwrap.dedent("""
     import importlib.util, subprocess, sys
     spec = importlib.util.spec_from_file_location('process', sys.argv[2])
@@ -47,7 +47,8 @@ def _alive(pid):
 def test_killing_the_benchmark_kills_its_child(sig, tmp_path):
     pid_file = str(tmp_path / 'child.pid')
     parent = subprocess.Popen([sys.executable, '-c', PARENT, pid_file, process.__file__],
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE,
+                              text=True)
     child = _wait_for(pid_file)
     assert _alive(child)
     parent.send_signal(sig)
@@ -57,8 +58,8 @@ def test_killing_the_benchmark_kills_its_child(sig, tmp_path):
 
 
 def test_wait_child_returns_the_exit_status_and_the_child_rusage():
-    proc = subprocess.Popen([sys.executable, '-c',
-                             'import sys; x = bytearray(64 << 20); sys.exit(3)'])
+    proc = subprocess.Popen(
+        [sys.executable, '-c', 'import sys; x = bytearray(64 << 20); sys.exit(3)'])
     code, usage = process.wait_child(proc)
     assert code == 3 and proc.returncode == 3
     assert usage.ru_maxrss * 1024 > 64 << 20  # KiB on Linux: the 64 MiB it allocated

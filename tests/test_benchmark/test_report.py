@@ -1,11 +1,14 @@
-"""The benchmark page: statistics, ratios, verdict and plots (sokd_mmdet/benchmark/report.py)."""
+"""The benchmark page (benchmark/report.py) and what it is made of: the statistics
+(summary.py), the verdicts (sentences.py), the tables (markdown.py) and the plots (plots.py)."""
 import copy
 import math
 
 import pytest
 
-from sokd_mmdet.benchmark import (plot_map_curves, plot_policies, render_markdown, summarise,
-                                  write_report)
+from benchmark.markdown import render_markdown
+from benchmark.plots import plot_map_curves, plot_policies
+from benchmark.report import write_report
+from benchmark.summary import summarise
 
 OPS = ('Rotate', 'Cutout')
 
@@ -14,12 +17,21 @@ def _run(method, seed, ap, iter_time, wall, rss, policy=False):
     metrics = dict(AP=ap, AP50=ap + 0.2, AP75=ap - 0.1, APs=ap / 2, APm=ap, APl=None)
     history = None
     if policy:
-        history = [dict(iter=it, apply_prob={op: 0.1 * it + 0.01 * seed for op in OPS},
-                        magnitude={op: 0.5 - 0.01 * it for op in OPS}) for it in (2, 4)]
-    return dict(method=method, seed=seed, metrics=metrics,
-                curve=[dict(iter=2, AP=ap / 2), dict(iter=4, AP=ap)],
-                cost=dict(iter_time_s=iter_time, run_s=wall, peak_rss_mib=rss),
-                policy_history=history)
+        history = [
+            dict(
+                iter=it,
+                apply_prob={op: 0.1 * it + 0.01 * seed
+                            for op in OPS},
+                magnitude={op: 0.5 - 0.01 * it
+                           for op in OPS}) for it in (2, 4)
+        ]
+    return dict(
+        method=method,
+        seed=seed,
+        metrics=metrics,
+        curve=[dict(iter=2, AP=ap / 2), dict(iter=4, AP=ap)],
+        cost=dict(iter_time_s=iter_time, run_s=wall, peak_rss_mib=rss),
+        policy_history=history)
 
 
 def synthetic(sokd_aps=(0.35, 0.36, 0.37)):
@@ -27,26 +39,43 @@ def synthetic(sokd_aps=(0.35, 0.36, 0.37)):
     runs = []
     for seed in range(3):
         runs.append(_run('student', seed, 0.25 + 0.01 * seed, 0.5, 100.0, 1000.0))
-        runs.append(_run('cwd', seed, (0.30, 0.32, 0.34)[seed], (1.0, 1.2, 1.1)[seed],
-                         (200.0, 220.0, 240.0)[seed], 1200.0))
-        runs.append(_run('sokd_cwd', seed, sokd_aps[seed], 3.3, 660.0,
-                         (1500.0, 1560.0, 1620.0)[seed], policy=True))
+        runs.append(
+            _run('cwd', seed, (0.30, 0.32, 0.34)[seed], (1.0, 1.2, 1.1)[seed],
+                 (200.0, 220.0, 240.0)[seed], 1200.0))
+        runs.append(
+            _run(
+                'sokd_cwd',
+                seed,
+                sokd_aps[seed],
+                3.3,
+                660.0, (1500.0, 1560.0, 1620.0)[seed],
+                policy=True))
     return dict(
-        schema=1, command='python tools/benchmark.py --seeds 0 1 2',
-        machine=dict(cpu_model='Test CPU 9000', logical_cores=2, usable_cores=2,
-                     torch='2.14.1'),
-        settings=dict(num_train=400, num_val=100, img_size=256, data_seed=0, iters=4,
-                      teacher_iters=8, eval_interval=2, seeds=[0, 1, 2], warmup_iters=1,
-                      quick=False),
+        schema=1,
+        command='python tools/benchmark.py --seeds 0 1 2',
+        machine=dict(cpu_model='Test CPU 9000', logical_cores=2, usable_cores=2, torch='2.14.1'),
+        settings=dict(
+            num_train=400,
+            num_val=100,
+            img_size=256,
+            data_seed=0,
+            iters=4,
+            teacher_iters=8,
+            eval_interval=2,
+            seeds=[0, 1, 2],
+            warmup_iters=1,
+            quick=False),
         methods={
             'student': dict(config='configs/s.py', base=None, about='alone'),
             'cwd': dict(config='configs/cwd.py', base=None, about='CWD'),
             'sokd_cwd': dict(config='configs/sokd.py', base='cwd', about='SoKD over CWD'),
         },
-        teacher=dict(config='configs/t.py',
-                     metrics=dict(AP=0.5, AP50=0.7, AP75=0.45, APs=0.2, APm=0.5, APl=None),
-                     cost=dict(run_s=900.0, iter_time_s=2.0, peak_rss_mib=1400.0)),
-        runs=runs, failed=[])
+        teacher=dict(
+            config='configs/t.py',
+            metrics=dict(AP=0.5, AP50=0.7, AP75=0.45, APs=0.2, APm=0.5, APl=None),
+            cost=dict(run_s=900.0, iter_time_s=2.0, peak_rss_mib=1400.0)),
+        runs=runs,
+        failed=[])
 
 
 def _method(summary, name):
@@ -172,16 +201,18 @@ def test_write_report_and_missing_runs(tmp_path):
 
 def test_page_lists_the_runs_a_done_only_page_left_out():
     results = synthetic()
-    results['runs'] = [r for r in results['runs']
-                       if (r['method'], r['seed']) != ('sokd_cwd', 2)]
-    results['not_run'] = [dict(method='sokd_cwd', seed=2, state='running'),
-                          dict(method='cwd', seed=3, state='resume at 250')]
+    results['runs'] = [r for r in results['runs'] if (r['method'], r['seed']) != ('sokd_cwd', 2)]
+    results['not_run'] = [
+        dict(method='sokd_cwd', seed=2, state='running'),
+        dict(method='cwd', seed=3, state='resume at 250')
+    ]
     summary = summarise(results)
     assert _method(summary, 'sokd_cwd')['seeds'] == [0, 1]
     text = render_markdown(summary)
     section = text.split('## Planned runs not on this page')[1].split('## ')[0]
     assert section.strip().splitlines()[-2:] == [
-        '- sokd_cwd seed 2: running', '- cwd seed 3: resume at 250']
+        '- sokd_cwd seed 2: running', '- cwd seed 3: resume at 250'
+    ]
     # an older results.json without the key: no section
     del results['not_run']
     assert 'Planned runs' not in render_markdown(summarise(results))

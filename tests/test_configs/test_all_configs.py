@@ -1,4 +1,5 @@
 """Every shipped config parses, and every distillation config builds its model offline."""
+import ast
 import glob
 import os.path as osp
 
@@ -15,6 +16,8 @@ CONFIGS = sorted(
     for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
 COCO = [c for c in CONFIGS if c.endswith('_coco.py')]
+# the benchmark's ablation rows (benchmark/methods.py): each changes its method's config
+ABLATIONS = [c for c in CONFIGS if '/ablations/' in c]
 # the algorithm a COCO config builds, by its name's prefix (first match)
 ALGORITHMS = (('tst_sokd_', 'TSTSoKD'), ('tst_', 'TST'), ('atf_sokd_', 'ATFSoKD'), ('atf_', 'ATF'),
               ('sokd_', 'SoKD'))
@@ -33,10 +36,12 @@ def test_config_parses(name):
     assert cfg.model.get('type')
 
 
-@pytest.mark.parametrize('name', [c for c in CONFIGS if 'sokd_' in osp.basename(c)])
+@pytest.mark.parametrize('name',
+                         [c for c in CONFIGS if 'sokd_' in osp.basename(c) and c not in ABLATIONS])
 def test_policy_learning_rate_follows_the_search_length(name):
     # short (built-in data) searches take 10x the research code's policy lr; the long ones
-    # (COCO, CIFAR-100, ImageNet) keep it; both from the one definition in _base_/sokd
+    # (COCO, CIFAR-100, ImageNet) keep it; both from the one definition in _base_/sokd (the
+    # ablations that change the policy are checked below)
     cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
     policy = cfg.optim_wrapper.policy
     short = name.startswith(('quickstart/', 'classification/quickstart/'))
@@ -64,31 +69,32 @@ def test_coco_config_builds(name):
     assert student.backbone.init_cfg['checkpoint'] == 'torchvision://resnet50'
     if 'sokd_' in name:  # SoKD, TST + SoKD and ATF + SoKD
         assert model.distiller.dam is not None and model.distiller.dafa is not None
-        assert cfg.model_wrapper_cfg.type == 'mmrazor.SoKDDistributedDataParallel'
+        assert cfg.model_wrapper_cfg.type == 'mmrazor.DistillDataParallel'
         assert set(cfg.optim_wrapper) >= {'student', 'policy', 'constructor'}
     if algorithm.startswith('TST'):
         assert model.augmenter is not None and 'augmenter' in cfg.optim_wrapper
     if algorithm == 'ATF':
         assert model.teacher_trainable and model.atf_losses
-        assert cfg.model_wrapper_cfg.type == 'mmrazor.SoKDDistributedDataParallel'
+        assert cfg.model_wrapper_cfg.type == 'mmrazor.DistillDataParallel'
         assert set(cfg.optim_wrapper) >= {'student', 'teacher', 'constructor'}
     if algorithm == 'ATFSoKD':  # the head fine-tuned, the features SoKD refines fixed
         assert model.atf_losses and model.distiller.unrefined_recorders == {'cls'}
-        assert {n.split('.')[0] for n, p in model.teacher.named_parameters()
-                if p.requires_grad} == {'bbox_head'}
+        assert {n.split('.')[0]
+                for n, p in model.teacher.named_parameters() if p.requires_grad} == {'bbox_head'}
         assert set(cfg.optim_wrapper) >= {'student', 'policy', 'teacher', 'constructor'}
         assert set(cfg.param_scheduler) == {'student', 'policy', 'teacher'}
     del model
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
 
 
-CLASSIFICATION = [c for c in CONFIGS if c.startswith(('classification/cifar100/',
-                                                       'classification/imagenet/'))]
+CLASSIFICATION = [
+    c for c in CONFIGS if c.startswith(('classification/cifar100/', 'classification/imagenet/'))
+]
 
 
 def test_there_are_classification_configs_of_every_kind():
-    for data, pair in (('cifar100', 'resnet50_resnet18_cifar100'),
-                       ('imagenet', 'resnet34_resnet18_in1k')):
+    for data, pair in (('cifar100', 'resnet50_resnet18_cifar100'), ('imagenet',
+                                                                    'resnet34_resnet18_in1k')):
         for method in ('kd', 'fitnet', 'sokd_kd', 'sokd_fitnet'):
             assert f'classification/{data}/{method}_{pair}.py' in CLASSIFICATION
 
@@ -128,11 +134,81 @@ FPN_KD = [c for c in CONFIGS if c.startswith('quickstart/') and '_r34_r18_' in c
 
 @pytest.mark.parametrize('name', FPN_KD + [c for c in COCO if 'retinanet' in c])
 def test_fpn_distillation_levels(name):
-    """Built-in data (128-192 px): P3-P5 only, P6/P7 are 2x2/1x1 maps there; COCO: all 5."""
+    """Built-in data (128-192 px): P3-P5 only, P6/P7 are 2x2/1x1 maps there (outputs 0-2 of
+    RetinaNet's FPN, 1-3 of Faster R-CNN's, which starts at P2); COCO: all 5."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
     mappings = cfg.model.distiller.loss_forward_mappings
-    fpn = {k: next(iter(m.values()))['data_idx'] for k, m in mappings.items()
-           if 'data_idx' in next(iter(m.values()))}  # the neck's outputs, by index
-    assert sorted(fpn.values()) == ([0, 1, 2] if name.startswith('quickstart/')
-                                    else [0, 1, 2, 3, 4])
+    fpn = {
+        k: next(iter(m.values()))['data_idx']
+        for k, m in mappings.items() if 'data_idx' in next(iter(m.values()))
+    }  # the neck's outputs, by index
+    if name.startswith('quickstart/'):
+        levels = [1, 2, 3] if 'faster-rcnn' in name else [0, 1, 2]
+    else:
+        levels = [0, 1, 2, 3, 4]
+    assert sorted(fpn.values()) == levels
     assert set(fpn) <= set(cfg.model.distiller.distill_losses)
+
+
+def _optimisers(cfg) -> set:
+    return set(cfg.optim_wrapper) - {'constructor'}
+
+
+def _losses(model):
+    return model.distiller.distill_losses.values()
+
+
+# what each ablation changes in the model it builds (or in its optimisers)
+# yapf: disable
+ABLATION_EFFECT = {
+    'quickstart/ablations/sokd_cwd_keep_base.py': lambda m, c: (
+        m.distiller.dam is not None
+        and all(loss.full_weight == 1.0 and loss.masked_weight == 1.0 for loss in _losses(m))),
+    'quickstart/ablations/sokd_cwd_dafa_only.py': lambda m, c: (
+        m.distiller.dam is None
+        and all((loss.full_weight, loss.masked_weight, loss.align_weight) == (1.0, 0.0, 0.0)
+                for loss in _losses(m))),
+    'quickstart/ablations/sokd_cwd_dam_only.py': lambda m, c: (
+        m.distiller.dafa is None and _optimisers(c) == set(c.param_scheduler) == {'student'}),
+    'quickstart/ablations/sokd_cwd_dam_mutual.py': lambda m, c: (
+        m.distiller.dam.supervision == 'mutual'),
+    'quickstart/ablations/sokd_cwd_dam_gt_heads.py': lambda m, c: (
+        all(not loss.gt_to_features for loss in _losses(m))),
+    'quickstart/ablations/sokd_cwd_policy_lr3e-4.py': lambda m, c: (
+        c.optim_wrapper.policy.optimizer.lr == 3e-4),
+    'quickstart/ablations/sokd_cwd_interval5.py': lambda m, c: m.search_interval == 5,
+    'quickstart/ablations/atf_cwd_frozen_teacher.py': lambda m, c: m.teacher_end == 0,
+    'quickstart/ablations/atf_cwd_head_only.py': lambda m, c: (
+        {n.split('.')[0] for n, p in m.teacher.named_parameters() if p.requires_grad}
+        == {'bbox_head'}),
+    'classification/quickstart/ablations/sokd_kd_dafa_only.py': lambda m, c: (
+        m.distiller.dam is None and set(m.distiller.distill_losses) == {'loss_kl'}),
+    'classification/quickstart/ablations/sokd_kd_policy_lr3e-4.py': lambda m, c: (
+        c.optim_wrapper.policy.optimizer.lr == 3e-4),
+    'classification/quickstart/ablations/sokd_kd_dam_only.py': lambda m, c: (
+        m.distiller.dafa is None and _optimisers(c) == set(c.param_scheduler) == {'student'}),
+}
+# yapf: enable
+
+
+def test_every_ablation_config_is_checked():
+    assert len(ABLATIONS) == 12 and set(ABLATION_EFFECT) == set(ABLATIONS)
+
+
+@pytest.mark.parametrize('name', ABLATIONS)
+def test_ablation_config_builds_and_changes_its_method(name):
+    """An ablation is a diff against one method's config: it says what it is on its first
+    line, inherits that config, and builds a model with the change."""
+    path = osp.join(ROOT, 'configs', name)
+    with open(path) as f:
+        what, inherits = f.read().splitlines()[:2]
+    assert what.startswith('# ') and inherits.startswith('_base_ = ')
+    (base, ) = ast.literal_eval(inherits.split('=', 1)[1].strip())
+    # the method's config, in the folder that holds the ablations folder
+    assert base.startswith('../') and '/' not in base[len('../'):]
+    assert osp.isfile(osp.join(osp.dirname(path), base))
+    cfg = Config.fromfile(path)
+    init_default_scope('mmpretrain' if name.startswith('classification/') else 'mmdet')
+    cfg.model.teacher_ckpt = None
+    model = MODELS.build(cfg.model)
+    assert ABLATION_EFFECT[name](model, cfg), name

@@ -19,7 +19,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from conftest import ROOT
-from sokd_mmdet.datasets.shapes import SHAPE_CLASSES
+from sokd_mmdet.datasets import SHAPE_CLASSES
 
 IMG = 128  # RetinaNet's P7 is still 1x1
 ITERS = 3  # one epoch: 6 images, batch 2
@@ -34,7 +34,8 @@ DAM_FACTOR = 2
 BASE_FACTOR = 1000
 COCO_CONFIGS = sorted(
     osp.relpath(p, osp.join(ROOT, 'configs'))
-    for p in glob.glob(osp.join(ROOT, 'configs', '**', '*_coco.py'), recursive=True))
+    for p in glob.glob(osp.join(ROOT, 'configs', '**', '*_coco.py'), recursive=True)
+    if '_base_' not in p)
 BACKBONES = {'resnet50-0676ba61.pth': 50, 'resnet101-63fe2227.pth': 101}
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -63,8 +64,10 @@ def hub_cache(tmp_path_factory):
             continue
         teacher = get_config(cfg.model.teacher.cfg_path).model
         teacher.backbone.init_cfg = None
-        torch.save({'state_dict': _mmdet_model(teacher).state_dict(), 'meta': {}},
-                   ckpts / osp.basename(url))
+        torch.save({
+            'state_dict': _mmdet_model(teacher).state_dict(),
+            'meta': {}
+        }, ckpts / osp.basename(url))
     old = os.environ.get('TORCH_HOME')
     os.environ['TORCH_HOME'] = str(home)
     yield str(home)
@@ -85,9 +88,13 @@ def _train_config(rel, data_root, work_dir):
     dataset = cfg.train_dataloader.dataset
     while 'dataset' in dataset:
         dataset = dataset.dataset
-    dataset.update(data_root=data_root + '/', ann_file='annotations/instances_train.json',
-                   data_prefix=dict(img='train/'), metainfo=dict(classes=SHAPE_CLASSES),
-                   filter_cfg=dict(filter_empty_gt=True, min_size=0), indices=2 * ITERS)
+    dataset.update(
+        data_root=data_root + '/',
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        metainfo=dict(classes=SHAPE_CLASSES),
+        filter_cfg=dict(filter_empty_gt=True, min_size=0),
+        indices=2 * ITERS)
     for step in dataset.pipeline:
         if step['type'] == 'Resize':
             step['scale'] = (IMG, IMG)
@@ -103,8 +110,7 @@ def _task_loss(log):
 
 
 def _terms(log):
-    return {k: float(v) for k, v in log.items()
-            if k.startswith('distill.') and 'loss' in k}
+    return {k: float(v) for k, v in log.items() if k.startswith('distill.') and 'loss' in k}
 
 
 class _Record(Hook):

@@ -67,8 +67,9 @@ def test_more_images_leave_the_first_unchanged(tmp_path):
     assert len(images_few) == 3 and len(images_more) == 5
     assert all(images_few[name] == images_more[name] for name in images_few)
     ann_few = load_json(few['train_ann_file'])['annotations']
-    ann_more = [ann for ann in load_json(more['train_ann_file'])['annotations']
-                if ann['image_id'] <= 3]
+    ann_more = [
+        ann for ann in load_json(more['train_ann_file'])['annotations'] if ann['image_id'] <= 3
+    ]
     assert ann_few == ann_more
 
 
@@ -111,8 +112,8 @@ def test_pycocotools_reads_annotations(shapes256):
     assert len(coco.getAnnIds()) == len(raw['annotations'])
     assert coco.getCatIds(catNms=['ring']) == [5]
     first = coco.loadAnns(coco.getAnnIds(imgIds=[1]))
-    assert [ann['bbox'] for ann in first] == [a['bbox'] for a in raw['annotations']
-                                              if a['image_id'] == 1]
+    assert [ann['bbox']
+            for ann in first] == [a['bbox'] for a in raw['annotations'] if a['image_id'] == 1]
 
 
 def test_shapes_dataset_loads_boxes_of_the_json(shapes256):
@@ -120,11 +121,16 @@ def test_shapes_dataset_loads_boxes_of_the_json(shapes256):
     from mmdet.utils import register_all_modules
     register_all_modules()
     dataset = DATASETS.build(
-        dict(type='ShapesDataset', data_root=shapes256['root'],
-             ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
-             pipeline=[dict(type='LoadImageFromFile'),
-                       dict(type='LoadAnnotations', with_bbox=True),
-                       dict(type='PackDetInputs')]))
+        dict(
+            type='ShapesDataset',
+            data_root=shapes256['root'],
+            ann_file='annotations/instances_train.json',
+            data_prefix=dict(img='train/'),
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadAnnotations', with_bbox=True),
+                dict(type='PackDetInputs')
+            ]))
     assert isinstance(dataset, ShapesDataset)
     assert dataset.metainfo['classes'] == SHAPE_CLASSES
     assert len(dataset) == 30
@@ -132,8 +138,10 @@ def test_shapes_dataset_loads_boxes_of_the_json(shapes256):
     sample = dataset[1]
     assert tuple(sample['inputs'].shape) == (3, 256, 256)
     gt = sample['data_samples'].gt_instances
-    anns = [a for a in load_json(shapes256['train_ann_file'])['annotations']
-            if a['image_id'] == sample['data_samples'].img_id]
+    anns = [
+        a for a in load_json(shapes256['train_ann_file'])['annotations']
+        if a['image_id'] == sample['data_samples'].img_id
+    ]
     expected = np.array([[x, y, x + w, y + h] for x, y, w, h in (a['bbox'] for a in anns)])
     np.testing.assert_allclose(gt.bboxes.tensor.numpy(), expected)
     np.testing.assert_array_equal(gt.labels.numpy(), [a['category_id'] - 1 for a in anns])
@@ -173,8 +181,7 @@ def test_classification_layout_counts_and_determinism(tmp_path):
         counts = [len(os.listdir(osp.join(folder, name))) for name in SHAPE_CLASSES]
         assert counts == per_class
     first = osp.join('train', 'circle', '000000.png')
-    assert sorted(os.listdir(osp.join(a['root'], 'train', 'star'))) == ['000003.png',
-                                                                         '000009.png']
+    assert sorted(os.listdir(osp.join(a['root'], 'train', 'star'))) == ['000003.png', '000009.png']
     assert read_bytes(osp.join(a['root'], first)) == read_bytes(osp.join(b['root'], first))
     assert read_bytes(osp.join(a['root'], first)) != read_bytes(osp.join(c['root'], first))
     assert cv2.imread(osp.join(a['root'], first)).shape == (32, 32, 3)

@@ -7,8 +7,10 @@ from conftest import ROOT
 
 def test_every_row_of_the_robustness_page_names_an_existing_test():
     page = open(osp.join(ROOT, 'docs', 'robustness.md')).read()
-    rows = [line for line in page.splitlines()
-            if line.startswith('| ') and not line.startswith(('| fault', '|---'))]
+    rows = [
+        line for line in page.splitlines()
+        if line.startswith('| ') and not line.startswith(('| fault', '|---'))
+    ]
     assert len(rows) >= 20
     for row in rows:
         refs = re.findall(r'`(tests/[\w/]+\.py)::(\w+)`', row)

@@ -20,11 +20,16 @@ class _Model(nn.Module):
 
 def _runner(tmp_path, model, it, max_iters=4):
     images = []
-    visualizer = SimpleNamespace(add_image=lambda name, image, step: images.append(
-        (name, image.shape, step)))
-    return SimpleNamespace(model=model, work_dir=str(tmp_path), iter=it, max_iters=max_iters,
-                           message_hub=MessageHub.get_instance('test_augmenter_logger'),
-                           visualizer=visualizer, images=images)
+    visualizer = SimpleNamespace(
+        add_image=lambda name, image, step: images.append((name, image.shape, step)))
+    return SimpleNamespace(
+        model=model,
+        work_dir=str(tmp_path),
+        iter=it,
+        max_iters=max_iters,
+        message_hub=MessageHub.get_instance('test_augmenter_logger'),
+        visualizer=visualizer,
+        images=images)
 
 
 def test_scalars_history_resume_and_plot(tmp_path):

@@ -33,10 +33,11 @@ def test_other_architecture_is_refused_naming_file_share_and_keys(tmp_path):
     torch.save({'state_dict': _detector(18).state_dict()}, path)
     teacher = _detector(34)
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
-    with pytest.raises(CheckpointCoverageError,
-                       match=r'teacher checkpoint .*r18\.pth fills only \d+\.\d% of the '
-                       r'RetinaNet .*at least 95% .*missing or of another shape: backbone\.'
-                       r'.*another architecture.*checkpoint_min_coverage') as err:
+    with pytest.raises(
+            CheckpointCoverageError,
+            match=r'teacher checkpoint .*r18\.pth fills only \d+\.\d% of the '
+            r'RetinaNet .*at least 95% .*missing or of another shape: backbone\.'
+            r'.*another architecture.*checkpoint_min_coverage') as err:
         load_with_coverage(teacher, path, what='teacher checkpoint')
     share = float(str(err.value).split('fills only ')[1].split('%')[0])
     assert 30 < share < 95
@@ -47,10 +48,11 @@ def test_other_architecture_is_refused_naming_file_share_and_keys(tmp_path):
 def test_distillation_checkpoint_as_teacher_says_so(tmp_path):
     student = _detector(34)
     path = str(tmp_path / 'sokd.pth')
-    torch.save({'state_dict': {f'teacher.{k}': v for k, v in student.state_dict().items()}},
-               path)
-    with pytest.raises(CheckpointCoverageError, match=r'fills only 0\.0%.*under "teacher\.": '
-                       r'it is a distillation checkpoint.*export_student'):
+    torch.save({'state_dict': {f'teacher.{k}': v for k, v in student.state_dict().items()}}, path)
+    with pytest.raises(
+            CheckpointCoverageError,
+            match=r'fills only 0\.0%.*under "teacher\.": '
+            r'it is a distillation checkpoint.*export_student'):
         load_with_coverage(_detector(34), path)
 
 

@@ -28,7 +28,14 @@ def test_hook_stops_the_run_naming_term_and_iteration():
     assert hook.priority == 'VERY_HIGH'  # before CheckpointHook and LoggerHook
     runner = SimpleNamespace(iter=41)
     hook.after_train_iter(runner, 0, outputs={'loss': torch.tensor(1.0)})
-    with pytest.raises(FloatingPointError, match=r'at iteration 42: non-finite loss term\(s\) '
-                       r'distill.loss_fpn0 = nan; no checkpoint is written'):
-        hook.after_train_iter(runner, 0, outputs={'loss': torch.tensor(1.0),
-                                                  'distill.loss_fpn0': torch.tensor(math.nan)})
+    with pytest.raises(
+            FloatingPointError,
+            match=r'at iteration 42: non-finite loss term\(s\) '
+            r'distill.loss_fpn0 = nan; no checkpoint is written'):
+        hook.after_train_iter(
+            runner,
+            0,
+            outputs={
+                'loss': torch.tensor(1.0),
+                'distill.loss_fpn0': torch.tensor(math.nan)
+            })

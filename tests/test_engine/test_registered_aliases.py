@@ -10,15 +10,16 @@ from torch import nn
 from sokd_mmdet.engine import DistillDataParallel, DistillOptimWrapperConstructor
 
 
-@pytest.mark.parametrize('name', ['DistillOptimWrapperConstructor',
-                                  'SoKDOptimWrapperConstructor'])
+@pytest.mark.parametrize('name', ['DistillOptimWrapperConstructor', 'SoKDOptimWrapperConstructor'])
 def test_both_constructor_names_build_the_same_optimisers(name):
     assert OPTIM_WRAPPER_CONSTRUCTORS.get(name) is DistillOptimWrapperConstructor
     model = nn.Module()
     model.architecture, model.distiller = nn.Linear(2, 2), nn.Module()
     with DefaultScope.overwrite_default_scope('mmrazor'):  # as configs name it: mmrazor.<name>
-        constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
-            type=name, optim_wrapper_cfg=dict(student=dict(optimizer=dict(type='SGD', lr=0.1)))))
+        constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+            dict(
+                type=name,
+                optim_wrapper_cfg=dict(student=dict(optimizer=dict(type='SGD', lr=0.1)))))
         wrappers = constructor(model)
     assert isinstance(wrappers, OptimWrapperDict) and list(wrappers.keys()) == ['student']
     params = wrappers['student'].optimizer.param_groups[0]['params']

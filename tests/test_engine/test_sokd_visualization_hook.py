@@ -13,16 +13,15 @@ from mmengine.runner import Runner
 
 import sokd_mmdet.engine.hooks.sokd_visualization_hook  # noqa: F401  (registers the hook)
 from conftest import ROOT, as_cli, config_path, tiny_options
-from sokd_mmdet.engine.hooks.sokd_visualization_hook import (SoKDVisualizationHook,
-                                                             take_images)
+from sokd_mmdet.engine.hooks.sokd_visualization_hook import SoKDVisualizationHook, take_images
 
 SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 KINDS = ('regions', 'features', 'dafa')
 
 
 def _tool(name='visualize_sokd'):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    spec = importlib.util.spec_from_file_location(f'tool_{name}',
+                                                  osp.join(ROOT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -43,8 +42,9 @@ def trained(tiny_data, tmp_path_factory):
     # instance of that name an earlier Runner of this process made (writing to that run's
     # folder): a name of this run's own
     cfg.visualizer.name = f'visualizer_{osp.basename(work_dir)}'
-    cfg.custom_hooks = [dict(type='mmrazor.SoKDVisualizationHook', interval=2, num_images=1,
-                             levels=(0, ))]
+    cfg.custom_hooks = [
+        dict(type='mmrazor.SoKDVisualizationHook', interval=2, num_images=1, levels=(0, ))
+    ]
     runner = Runner.from_cfg(cfg)
     calls = []
     add_image = runner.visualizer.add_image
@@ -88,8 +88,10 @@ def test_hook_after_train_and_argument_checks():
 
 
 def test_take_images_collects_across_batches():
-    batches = [dict(inputs=[torch.zeros(3, 4, 4)] * 2, data_samples=['a', 'b']),
-               dict(inputs=torch.ones(2, 3, 4, 4), data_samples=['c', 'd'])]
+    batches = [
+        dict(inputs=[torch.zeros(3, 4, 4)] * 2, data_samples=['a', 'b']),
+        dict(inputs=torch.ones(2, 3, 4, 4), data_samples=['c', 'd'])
+    ]
     taken = take_images(batches, 3)
     assert taken['data_samples'] == ['a', 'b', 'c']
     assert len(taken['inputs']) == 3 and taken['inputs'][2].sum() == 48
@@ -100,21 +102,25 @@ def test_visualize_tool_draws_a_checkpoint(trained, tiny_data, tmp_path):
     work_dir, _ = trained
     out = str(tmp_path / 'pics')
     opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
-    written = _tool().main([config_path(SOKD_RETINA), osp.join(work_dir, 'iter_2.pth'),
-                            '--images', '1', '--levels', '2', '--out-dir', out,
-                            '--device', 'cpu', '--cfg-options', *opts])
+    written = _tool().main([
+        config_path(SOKD_RETINA),
+        osp.join(work_dir, 'iter_2.pth'), '--images', '1', '--levels', '2', '--out-dir', out,
+        '--device', 'cpu', '--cfg-options', *opts
+    ])
     assert set(written) == {f'{kind}_img0_lvl2' for kind in KINDS}
     assert all(osp.isfile(path) for path in written.values())
 
 
 def test_visualize_tool_without_dam_and_dafa_draws_the_features(trained, tiny_data, tmp_path,
-                                                                 capsys):
+                                                                capsys):
     work_dir, _ = trained
     out = str(tmp_path / 'pics')
     opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
-    written = _tool().main([config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'),
-                            osp.join(work_dir, 'iter_2.pth'), '--images', '1', '--levels',
-                            '0', '--out-dir', out, '--cfg-options', *opts])
+    written = _tool().main([
+        config_path('quickstart/cwd_retinanet_r34_r18_shapes.py'),
+        osp.join(work_dir, 'iter_2.pth'), '--images', '1', '--levels', '0', '--out-dir', out,
+        '--cfg-options', *opts
+    ])
     assert list(written) == ['features_img0_lvl0']
     err = capsys.readouterr().err
     assert 'no DAM (model.distiller.dam)' in err and 'no DAFA' in err
@@ -135,8 +141,10 @@ def test_target_shift_tool_measures_every_op_and_level(trained, tiny_data, tmp_p
     work_dir, _ = trained
     tool, ckpt = _tool('dafa_target_shift'), osp.join(work_dir, 'iter_2.pth')
     opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
-    args = [config_path(SOKD_RETINA), ckpt, '--images', '2', '--draws', '2', '--levels',
-            '0', '2', '--device', 'cpu', '--cfg-options', *opts]
+    args = [
+        config_path(SOKD_RETINA), ckpt, '--images', '2', '--draws', '2', '--levels', '0', '2',
+        '--device', 'cpu', '--cfg-options', *opts
+    ]
     rows = tool.main(args)
     ops = ('ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Cutout', 'Noise',
            'ChannelShuffle', 'ChannelDrop')
@@ -167,12 +175,14 @@ def test_target_shift_tool_errors(trained, tiny_data, tmp_path):
 
 
 def test_dam_coverage_tool_measures_the_mask_and_every_student(trained, tiny_data, tmp_path,
-                                                                capsys):
+                                                               capsys):
     work_dir, _ = trained
     tool, ckpt = _tool('dam_coverage'), osp.join(work_dir, 'iter_2.pth')
     opts = as_cli(tiny_options(tiny_data, str(tmp_path)))
-    args = [config_path(SOKD_RETINA), ckpt, '--images', '2', '--levels', '0', '2',
-            '--device', 'cpu', '--student-from', f'same={ckpt}', '--cfg-options', *opts]
+    args = [
+        config_path(SOKD_RETINA), ckpt, '--images', '2', '--levels', '0', '2', '--device', 'cpu',
+        '--student-from', f'same={ckpt}', '--cfg-options', *opts
+    ]
     table = tool.main(args)
     assert set(table) == {0, 2}
     for row in table.values():

@@ -9,11 +9,13 @@ from conftest import ROOT
 
 
 def _bench(out, report, *extra):
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'benchmark.py'), '--quick', '--out', out,
-           '--report', report, '--methods', 'student', 'sokd_cwd', *extra]
+    cmd = [
+        sys.executable,
+        osp.join(ROOT, 'tools', 'benchmark.py'), '--quick', '--out', out, '--report', report,
+        '--methods', 'student', 'sokd_cwd', *extra
+    ]
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=1200)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 

@@ -15,15 +15,21 @@ def tiny_cls_data(tmp_path_factory):
     """12 training and 6 validation images (2 and 1 per class) of the built-in data."""
     from sokd_mmdet.datasets import generate_classification_dataset
     out = str(tmp_path_factory.mktemp('shapes_cls'))
-    generate_classification_dataset(out, num_train=12, num_val=6, img_size=32, seed=0,
-                                    progress=False)
+    generate_classification_dataset(
+        out, num_train=12, num_val=6, img_size=32, seed=0, progress=False)
     return out
 
 
 def _options(data_root, work_dir, iters, teacher_ckpt=None):
-    opts = {'work_dir': work_dir, 'log_level': 'WARNING', 'randomness.seed': 0,
-            'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
-            'default_hooks.checkpoint.interval': iters, 'default_hooks.logger.interval': 1}
+    opts = {
+        'work_dir': work_dir,
+        'log_level': 'WARNING',
+        'randomness.seed': 0,
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters,
+        'default_hooks.checkpoint.interval': iters,
+        'default_hooks.logger.interval': 1
+    }
     for split in ('train', 'val', 'test'):
         opts[f'{split}_dataloader.dataset.data_root'] = data_root + '/'
         opts[f'{split}_dataloader.batch_size'] = 4
@@ -38,9 +44,10 @@ def _options(data_root, work_dir, iters, teacher_ckpt=None):
 def cls_teacher(tiny_cls_data, tmp_path_factory):
     """The quickstart teacher config trained for 2 iterations by tools/train.py."""
     work_dir = str(tmp_path_factory.mktemp('cls_teacher'))
-    runner = train_tool.main([config_path(QUICK + 'resnet34-w16_cifar_shapes_teacher.py'),
-                              '--cfg-options',
-                              *as_cli(_options(tiny_cls_data, work_dir, iters=2))])
+    runner = train_tool.main([
+        config_path(QUICK + 'resnet34-w16_cifar_shapes_teacher.py'), '--cfg-options',
+        *as_cli(_options(tiny_cls_data, work_dir, iters=2))
+    ])
     assert type(runner.model).__name__ == 'ImageClassifier'
     return osp.join(work_dir, 'iter_2.pth')
 
@@ -58,8 +65,8 @@ def test_kd_train_evaluate_student_and_teacher(tiny_cls_data, cls_teacher, tmp_p
     opts = _options(tiny_cls_data, str(tmp_path), iters=2, teacher_ckpt=cls_teacher)
     runner = train_tool.main([cfg, '--cfg-options', *as_cli(opts)])
     assert type(runner.model).__name__ == 'SingleTeacherDistill'
-    metrics = test_tool.main([cfg, str(tmp_path / 'iter_2.pth'), '--teacher',
-                              '--cfg-options', *as_cli(opts)])
+    metrics = test_tool.main(
+        [cfg, str(tmp_path / 'iter_2.pth'), '--teacher', '--cfg-options', *as_cli(opts)])
     _top1_keys_valid(metrics, ('', 'teacher/'))
     # the teacher evaluated is the checkpoint's, unchanged by distillation
     saved = _load(cls_teacher)['state_dict']
@@ -75,10 +82,14 @@ def test_sokd_train_resume_evaluate(name, tiny_cls_data, cls_teacher, tmp_path):
     model = runner.model
     assert type(model).__name__ == 'SoKD' and model.distiller.dam.supervision == 'mutual'
     first = _load(str(tmp_path / 'iter_2.pth'))
-    opts.update({'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
-                 'default_hooks.checkpoint.interval': 3})
-    runner = train_tool.main([cfg, '--resume', str(tmp_path / 'iter_2.pth'), '--cfg-options',
-                              *as_cli(opts)])
+    opts.update({
+        'train_cfg.max_iters': 3,
+        'train_cfg.val_interval': 3,
+        'default_hooks.checkpoint.interval': 3
+    })
+    runner = train_tool.main(
+        [cfg, '--resume',
+         str(tmp_path / 'iter_2.pth'), '--cfg-options', *as_cli(opts)])
     assert runner.iter == 3
     last = _load(str(tmp_path / 'iter_3.pth'))
     state = last['state_dict']
@@ -88,6 +99,6 @@ def test_sokd_train_resume_evaluate(name, tiny_cls_data, cls_teacher, tmp_path):
     assert state['distiller.dafa.weights'].abs().max() > 0
     assert not torch.equal(first['state_dict']['distiller.dafa.weights'],
                            state['distiller.dafa.weights'])
-    metrics = test_tool.main([cfg, str(tmp_path / 'iter_3.pth'), '--teacher',
-                              '--cfg-options', *as_cli(opts)])
+    metrics = test_tool.main(
+        [cfg, str(tmp_path / 'iter_3.pth'), '--teacher', '--cfg-options', *as_cli(opts)])
     _top1_keys_valid(metrics, ('', 'teacher/'))

@@ -6,27 +6,32 @@ import sys
 
 from conftest import ROOT
 
-WHEELS = ['numpy-1.26.4-cp312-cp312-manylinux2014_x86_64.whl',
-          'setuptools-69.5.1-py3-none-any.whl', 'wheel-0.48.0-py3-none-any.whl',
-          'mmengine-0.10.7-py3-none-any.whl', 'mmdet-3.3.0-py3-none-any.whl',
-          'mmrazor-1.0.0-py2.py3-none-any.whl',
-          'pycocotools-2.0.11-cp312-abi3-manylinux2014_x86_64.whl',
-          'addict-2.4.0-py3-none-any.whl', 'yapf-0.43.0-py3-none-any.whl',
-          'platformdirs-4.14.9-py3-none-any.whl', 'termcolor-3.3.0-py3-none-any.whl',
-          'rich-15.0.0-py3-none-any.whl', 'markdown_it_py-4.3.0-py3-none-any.whl',
-          'mdurl-0.1.2-py3-none-any.whl', 'pygments-2.21.0-py3-none-any.whl',
-          'pyyaml-6.0.4-cp312-cp312-manylinux2014_x86_64.whl',
-          'shapely-2.2.0-cp312-cp312-manylinux_2_28_x86_64.whl',
-          'six-1.17.0-py2.py3-none-any.whl', 'terminaltables-3.1.10-py2.py3-none-any.whl',
-          'tqdm-4.70.1-py3-none-any.whl', 'joblib-1.6.0-py3-none-any.whl',
-          'ordered_set-4.1.0-py3-none-any.whl', 'mmcv-2.1.0.tar.gz']
+WHEELS = [
+    'numpy-1.26.4-cp312-cp312-manylinux2014_x86_64.whl', 'setuptools-69.5.1-py3-none-any.whl',
+    'wheel-0.48.0-py3-none-any.whl', 'mmengine-0.10.7-py3-none-any.whl',
+    'mmdet-3.3.0-py3-none-any.whl', 'mmrazor-1.0.0-py2.py3-none-any.whl',
+    'pycocotools-2.0.11-cp312-abi3-manylinux2014_x86_64.whl', 'addict-2.4.0-py3-none-any.whl',
+    'yapf-0.43.0-py3-none-any.whl', 'platformdirs-4.14.9-py3-none-any.whl',
+    'termcolor-3.3.0-py3-none-any.whl', 'rich-15.0.0-py3-none-any.whl',
+    'markdown_it_py-4.3.0-py3-none-any.whl', 'mdurl-0.1.2-py3-none-any.whl',
+    'pygments-2.21.0-py3-none-any.whl', 'pyyaml-6.0.4-cp312-cp312-manylinux2014_x86_64.whl',
+    'shapely-2.2.0-cp312-cp312-manylinux_2_28_x86_64.whl', 'six-1.17.0-py2.py3-none-any.whl',
+    'terminaltables-3.1.10-py2.py3-none-any.whl', 'tqdm-4.70.1-py3-none-any.whl',
+    'joblib-1.6.0-py3-none-any.whl', 'ordered_set-4.1.0-py3-none-any.whl', 'mmcv-2.1.0.tar.gz'
+]
 
 
 def _dry_run(wheelhouse, tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, SOKD_WHEELHOUSE=str(wheelhouse))
-    return subprocess.run(['bash', osp.join(ROOT, 'tools', 'device_check', 'run.sh'),
-                           str(tmp_path / 'out'), '--dry-run'], capture_output=True,
-                          text=True, env=env, timeout=60)
+    return subprocess.run([
+        'bash',
+        osp.join(ROOT, 'tools', 'device_check', 'run.sh'),
+        str(tmp_path / 'out'), '--dry-run'
+    ],
+                          capture_output=True,
+                          text=True,
+                          env=env,
+                          timeout=60)
 
 
 def test_dry_run_accepts_a_complete_wheelhouse_and_prints_the_plan(tmp_path):

@@ -17,8 +17,11 @@ def _history(runner, key):
 
 def _run(tiny_data, teacher_ckpt, work_dir, stop=None, resume=None):
     opts = tiny_options(tiny_data, work_dir, iters=4, teacher_ckpt=teacher_ckpt)
-    opts.update({'randomness.deterministic': True, 'default_hooks.checkpoint.interval': 2,
-                 'train_cfg.val_interval': 4})
+    opts.update({
+        'randomness.deterministic': True,
+        'default_hooks.checkpoint.interval': 2,
+        'train_cfg.val_interval': 4
+    })
     if stop is not None:  # an interrupted run: same schedule, stopped after `stop` iters
         opts['train_cfg.max_iters'] = stop
     args = [CFG, '--cfg-options', *as_cli(opts)]
@@ -32,13 +35,11 @@ def test_resume_reproduces_the_uninterrupted_run(tiny_data, teacher_ckpt, tmp_pa
     full = _run(tiny_data, teacher_ckpt, full_dir)
     full_metrics = full.message_hub.get_scalar('val/coco/bbox_mAP').current()
     _run(tiny_data, teacher_ckpt, split_dir, stop=2)
-    resumed = _run(tiny_data, teacher_ckpt, split_dir,
-                   resume=osp.join(split_dir, 'iter_2.pth'))
+    resumed = _run(tiny_data, teacher_ckpt, split_dir, resume=osp.join(split_dir, 'iter_2.pth'))
     assert resumed.iter == 4
     a, b = _load(osp.join(full_dir, 'iter_4.pth')), _load(osp.join(split_dir, 'iter_4.pth'))
     for key, value in a['state_dict'].items():
-        torch.testing.assert_close(b['state_dict'][key], value, rtol=1e-5, atol=1e-6,
-                                   msg=key)
+        torch.testing.assert_close(b['state_dict'][key], value, rtol=1e-5, atol=1e-6, msg=key)
     for name in ('student', 'policy'):
         sa, sb = a['optimizer'][name]['state'], b['optimizer'][name]['state']
         assert sa.keys() == sb.keys()
@@ -47,7 +48,10 @@ def test_resume_reproduces_the_uninterrupted_run(tiny_data, teacher_ckpt, tmp_pa
                 torch.testing.assert_close(sb[pid][k], v, rtol=1e-5, atol=1e-6)
     # the iterations after the resume log the same losses and policy rewards
     for key in ('train/loss', 'train/policy/reward', 'train/distill.loss_fpn0_masked'):
-        np.testing.assert_allclose(_history(resumed, key)[-2:], _history(full, key)[-2:],
-                                   rtol=1e-5, atol=1e-7, err_msg=key)
-    assert abs(resumed.message_hub.get_scalar('val/coco/bbox_mAP').current() -
-               full_metrics) < 1e-6
+        np.testing.assert_allclose(
+            _history(resumed, key)[-2:],
+            _history(full, key)[-2:],
+            rtol=1e-5,
+            atol=1e-7,
+            err_msg=key)
+    assert abs(resumed.message_hub.get_scalar('val/coco/bbox_mAP').current() - full_metrics) < 1e-6

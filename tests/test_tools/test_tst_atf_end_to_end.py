@@ -11,8 +11,10 @@ from test_end_to_end import _load, train_tool
 def test_tst_trains_its_augmenter_and_logs_it(tiny_data, teacher_ckpt, tmp_path):
     opts = tiny_options(tiny_data, str(tmp_path), iters=2, teacher_ckpt=teacher_ckpt)
     opts['custom_hooks.0.interval'] = 1
-    runner = train_tool.main([config_path('quickstart/tst_cwd_retinanet_r34_r18_shapes.py'),
-                              '--cfg-options', *as_cli(opts)])
+    runner = train_tool.main([
+        config_path('quickstart/tst_cwd_retinanet_r34_r18_shapes.py'), '--cfg-options',
+        *as_cli(opts)
+    ])
     assert type(runner.model).__name__ == 'TST'
     ckpt = _load(str(tmp_path / 'iter_2.pth'))
     assert set(ckpt['optimizer']) == {'student', 'augmenter'}
@@ -28,15 +30,18 @@ def test_tst_trains_its_augmenter_and_logs_it(tiny_data, teacher_ckpt, tmp_path)
 
 def test_atf_fine_tunes_the_teacher(tiny_data, teacher_ckpt, tmp_path):
     opts = tiny_options(tiny_data, str(tmp_path), iters=2, teacher_ckpt=teacher_ckpt)
-    runner = train_tool.main([config_path('quickstart/atf_retinanet_r34_r18_shapes.py'),
-                              '--cfg-options', *as_cli(opts)])
+    runner = train_tool.main([
+        config_path('quickstart/atf_retinanet_r34_r18_shapes.py'), '--cfg-options', *as_cli(opts)
+    ])
     assert type(runner.model).__name__ == 'ATF'
     ckpt = _load(str(tmp_path / 'iter_2.pth'))
     assert set(ckpt['optimizer']) == {'student', 'teacher'}
     saved = _load(teacher_ckpt)['state_dict']
     state = ckpt['state_dict']
-    changed = [k for k, v in saved.items() if v.is_floating_point() and
-               'running_' not in k and not torch.equal(state[f'teacher.{k}'], v)]
+    changed = [
+        k for k, v in saved.items() if v.is_floating_point() and 'running_' not in k
+        and not torch.equal(state[f'teacher.{k}'], v)
+    ]
     assert any(k.startswith('bbox_head.') for k in changed)
     assert any(k.startswith('backbone.') for k in changed)
     # BN statistics of the teacher stay those it was trained with

@@ -9,12 +9,11 @@ from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
 from conftest import IMG, config_path, tiny_options
-from sokd_mmdet.visualization.regions import (dafa_label, draw_boxes, draw_dafa,
-                                              draw_feature_regions, draw_regions,
-                                              feature_energy, overlay_heatmap, region_panel,
-                                              select_boxes)
 from sokd_mmdet.analysis import inspect_batch
 from sokd_mmdet.visualization import draw_inspection
+from sokd_mmdet.visualization.regions import (dafa_label, draw_boxes, draw_dafa,
+                                              draw_feature_regions, draw_regions, feature_energy,
+                                              overlay_heatmap, region_panel, select_boxes)
 
 SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 
@@ -48,8 +47,8 @@ def test_region_panel_upscales_and_scales_the_boxes():
     background = np.full((16, 16, 3), 40, np.uint8)
     boxes = np.array([[2., 3., 6., 7.], [0., 0., 0., 0.], [8., 8., 12., 12.]])
     scores = np.array([0.9, 0.0, 0.05])
-    panel = region_panel(background, boxes=boxes, scores=scores, scale=4, min_score=0.1,
-                         thickness=1)
+    panel = region_panel(
+        background, boxes=boxes, scores=scores, scale=4, min_score=0.1, thickness=1)
     assert panel.shape == (64, 64, 3) and panel.dtype == np.uint8
     drawn = _changed(panel, np.full_like(panel, 40))
     expected = np.zeros((64, 64), bool)
@@ -61,8 +60,7 @@ def test_region_panel_upscales_and_scales_the_boxes():
 def test_select_boxes_drops_empty_slots():
     boxes = np.array([[0, 0, 0, 0], [1, 1, 3, 3], [2, 2, 5, 5], [4, 4, 4, 9]], np.float32)
     np.testing.assert_array_equal(select_boxes(boxes), boxes[1:3])
-    np.testing.assert_array_equal(select_boxes(boxes, np.array([0, .5, .2, .9]), 0.3),
-                                  boxes[1:2])
+    np.testing.assert_array_equal(select_boxes(boxes, np.array([0, .5, .2, .9]), 0.3), boxes[1:2])
 
 
 def test_overlay_heatmap_colours_the_cell_block():
@@ -83,8 +81,9 @@ def test_feature_energy():
     feat = rng.normal(size=(5, 3, 4)).astype(np.float32)
     np.testing.assert_allclose(feature_energy(feat), np.linalg.norm(feat, axis=0), rtol=1e-6)
     np.testing.assert_allclose(feature_energy(feat, 'mean'), feat.mean(0), rtol=1e-6)
-    np.testing.assert_allclose(feature_energy(feat[::-1], 'l2'), feature_energy(feat),
-                               rtol=1e-6)  # blind to a channel permutation
+    np.testing.assert_allclose(
+        feature_energy(feat[::-1], 'l2'), feature_energy(feat),
+        rtol=1e-6)  # blind to a channel permutation
     with pytest.raises(ValueError, match='unknown reduce'):
         feature_energy(feat, 'max')
 
@@ -97,12 +96,14 @@ def test_figures_are_rgb_arrays_and_pngs(tmp_path):
     scores = np.array([0.7, 0.0])
     feat = rng.normal(size=(8, 16, 16)).astype(np.float32)
     pictures = {
-        'regions': lambda out: draw_regions(image, heat, heat, heat, boxes, scores,
-                                            gt_boxes=boxes[:1], title='t', out_file=out),
-        'features': lambda out: draw_feature_regions(feat, feat, boxes, 8, scores,
-                                                     mask=heat > 0.5, out_file=out),
-        'dafa': lambda out: draw_dafa(feat, feat * 2, 'Rotate+Cutout', [('Rotate', 0.5)],
-                                      out_file=out),
+        'regions':
+        lambda out: draw_regions(
+            image, heat, heat, heat, boxes, scores, gt_boxes=boxes[:1], title='t', out_file=out),
+        'features':
+        lambda out: draw_feature_regions(
+            feat, feat, boxes, 8, scores, mask=heat > 0.5, out_file=out),
+        'dafa':
+        lambda out: draw_dafa(feat, feat * 2, 'Rotate+Cutout', [('Rotate', 0.5)], out_file=out),
     }
     drawn = dict()
     for name, draw in pictures.items():
@@ -135,9 +136,9 @@ def sokd_and_batch(tiny_data, tmp_path_factory):
     student = cfg.model.architecture
     student.neck.out_channels = student.bbox_head.in_channels = 64
     student.bbox_head.feat_channels = 64
-    cfg.model.distiller.connectors = dict(s_fpn=dict(
-        type='ConvModuleConnector', in_channel=64, out_channel=128,
-        norm_cfg=dict(type='BN')))
+    cfg.model.distiller.connectors = dict(
+        s_fpn=dict(
+            type='ConvModuleConnector', in_channel=64, out_channel=128, norm_cfg=dict(type='BN')))
     for mapping in cfg.model.distiller.loss_forward_mappings.values():
         mapping.preds_S.connector = 's_fpn'
     torch.manual_seed(0)
@@ -164,8 +165,10 @@ def test_inspect_batch_shapes_boxes_and_images(sokd_and_batch):
         original = cv2.imread(item['img_path'])[..., ::-1]  # 128x128 files: no resize
         assert item['image'].dtype == np.uint8 and item['image'].shape == (IMG, IMG, 3)
         assert np.abs(item['image'].astype(int) - original).max() <= 1
-        assert item['sub_policy'] in {dafa.sub_policy_name(k)
-                                      for k in range(dafa.num_sub_policies)}
+        assert item['sub_policy'] in {
+            dafa.sub_policy_name(k)
+            for k in range(dafa.num_sub_policies)
+        }
         assert item['gt_boxes'].shape[1] == 4
         for level, lv in item['levels'].items():
             size = IMG // 2**(level + 3)
@@ -180,8 +183,7 @@ def test_inspect_batch_shapes_boxes_and_images(sokd_and_batch):
             assert (lv['scores'] > 0).any()
             # the mask: cells whose centre lies in a region (DAM's rule), from the boxes
             centres = np.arange(size) + 0.5
-            x1, y1, x2, y2 = (lv['boxes_cells'][lv['scores'] > 0, c, None, None]
-                              for c in range(4))
+            x1, y1, x2, y2 = (lv['boxes_cells'][lv['scores'] > 0, c, None, None] for c in range(4))
             inside = ((centres[None, :, None] >= y1) & (centres[None, :, None] <= y2) &
                       (centres[None, None, :] >= x1) & (centres[None, None, :] <= x2))
             np.testing.assert_array_equal(lv['mask'], inside.any(0).astype(np.float32))

@@ -67,15 +67,18 @@ def main(argv=None):
     def show(ref, *paths):
         """The file at the first of ``paths`` that exists at ``ref``."""
         for path in paths:
-            out = subprocess.run(['git', 'show', f'{ref}:{path}'], cwd=ROOT,
-                                 capture_output=True, text=True)
+            out = subprocess.run(['git', 'show', f'{ref}:{path}'],
+                                 cwd=ROOT,
+                                 capture_output=True,
+                                 text=True)
             if out.returncode == 0:
                 return out.stdout
         raise FileNotFoundError(f'none of {paths} exists at {ref}')
 
     with open(osp.join(ROOT, POLICY)) as f, open(osp.join(ROOT, TESTS)) as g:
         new = _helpers(f.read(), g.read(), 'new')
-    old = _helpers(show(args.old_ref, POLICY, OLD_POLICY), show(args.old_ref, TESTS, OLD_TESTS), 'old')
+    old = _helpers(
+        show(args.old_ref, POLICY, OLD_POLICY), show(args.old_ref, TESTS, OLD_TESTS), 'old')
     print('| S | K | RELAX now / then | REINFORCE now / then | RELAX / REINFORCE now | then |')
     print('|---|---|---|---|---|---|')
     for s in args.sub_policies:

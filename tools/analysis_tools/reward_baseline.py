@@ -37,9 +37,13 @@ def main(argv=None):
     import sokd_mmdet  # noqa: F401
     from sokd_mmdet.datasets import generate_detection_dataset
     root = tempfile.mkdtemp()
-    generate_detection_dataset(root, num_train=16, num_val=2,
-                               img_size=(args.img_size, args.img_size), seed=args.data_seed,
-                               progress=False)
+    generate_detection_dataset(
+        root,
+        num_train=16,
+        num_val=2,
+        img_size=(args.img_size, args.img_size),
+        seed=args.data_seed,
+        progress=False)
     init_default_scope('mmdet')
     cfg = Config.fromfile(osp.join(ROOT, CONFIG))
     cfg.model.teacher_ckpt = None

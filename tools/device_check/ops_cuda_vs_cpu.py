@@ -23,7 +23,8 @@ def main(out: str) -> None:
     gpu = roi_align(feat.cuda(), rois.cuda(), (7, 7), 0.5, 2, 'avg', True).cpu()
     result = dict(
         device=torch.cuda.get_device_name(),
-        nms_same_keep=bool(torch.equal(keep_cpu.sort()[0], keep_gpu.cpu().sort()[0])),
+        nms_same_keep=bool(torch.equal(keep_cpu.sort()[0],
+                                       keep_gpu.cpu().sort()[0])),
         nms_kept=[int(keep_cpu.numel()), int(keep_gpu.numel())],
         roi_align_max_abs_diff=float((cpu - gpu).abs().max()),
     )

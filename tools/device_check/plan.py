@@ -13,20 +13,22 @@ HERE = osp.dirname(osp.abspath(__file__))
 LIMIT_MIB = 64
 STEPS = [
     ('install', 'a venv over the machine\'s torch; the wheelhouse with --no-deps; mmcv 2.1.0 '
-                'built with FORCE_CUDA=1 for the local GPU only (TORCH_CUDA_ARCH_LIST)'),
+     'built with FORCE_CUDA=1 for the local GPU only (TORCH_CUDA_ARCH_LIST)'),
     ('ops', 'CUDA nms / roi_align against their CPU results -> ops.json'),
     ('exactness', 'the policy-step exactness tests on CUDA -> exactness.txt'),
     ('amp', '50 iterations of SoKD over CWD with --amp (fp16): finite losses, float32 '
-            'policy -> amp.json'),
+     'policy -> amp.json'),
     ('cost', 'CWD and SoKD side by side at 640 px: s/iteration, CUDA peak memory -> '
-             'cost.json'),
+     'cost.json'),
 ]
 
 
 def requirements():
     with open(osp.join(HERE, 'wheelhouse.txt')) as f:
-        names = [re.split(r'[=<>]', line.strip())[0] for line in f
-                 if line.strip() and not line.startswith('#')]
+        names = [
+            re.split(r'[=<>]', line.strip())[0] for line in f
+            if line.strip() and not line.startswith('#')
+        ]
     return names + ['mmcv']
 
 
@@ -43,9 +45,10 @@ def missing(wheelhouse: str):
         if name == 'mmcv':
             ok = any(f.startswith(stem) and f.endswith('tar_gz') for f in files)
         else:
-            ok = any(f.startswith(stem) and f.endswith('whl') and
-                     ('cp312' in f or 'py3_none_any' in f or 'py2.py3' in f or 'abi3' in f
-                      or 'none_any' in f) for f in files)
+            ok = any(
+                f.startswith(stem) and f.endswith('whl') and (
+                    'cp312' in f or 'py3_none_any' in f or 'py2.py3' in f or 'abi3' in f
+                    or 'none_any' in f) for f in files)
         if not ok:
             out.append(name)
     return out

@@ -15,15 +15,15 @@ train_dataloader = dict(
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix='train',
-                 pipeline=train_pipeline))
+    dataset=dict(
+        type=dataset_type, data_root=data_root, data_prefix='train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=64,
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix='val',
-                 pipeline=test_pipeline))
+    dataset=dict(
+        type=dataset_type, data_root=data_root, data_prefix='val', pipeline=test_pipeline))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -1,6 +1,6 @@
 # Distillation of the built-in classification student (MMRazor's form): recorders on the last
 # backbone stage (4x4 maps) and on the classifier's logits; a connector lifts the student's
-# 64 channels to the teacher's 128. Configs that inherit set the losses and their mappings.
+# channels to the teacher's. Configs that inherit set the losses and their mappings.
 _base_ = [
     '../models/resnet_cifar_shapes.py', '../datasets/shapes_classification.py',
     '../schedules/quickstart_cls.py'
@@ -22,8 +22,12 @@ model = dict(
             bb=dict(type='ModuleOutputs', source='backbone.layer4'),
             fc=dict(type='ModuleOutputs', source='head.fc')),
         connectors=dict(
-            s_bb=dict(type='ConvModuleConnector', in_channel=64, out_channel=128,
-                      kernel_size=1, norm_cfg=dict(type='BN')))))
+            s_bb=dict(
+                type='ConvModuleConnector',
+                in_channel={{_base_.student_channels}},
+                out_channel={{_base_.teacher_channels}},
+                kernel_size=1,
+                norm_cfg=dict(type='BN')))))
 # top-1 of the student and of the teacher at every validation
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
 find_unused_parameters = True

@@ -12,14 +12,18 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=10, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[int(max_iters * 0.75)], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[int(max_iters * 0.75)],
+        gamma=0.1)
 ]
 default_hooks = dict(
     # stop at the first NaN/inf loss term, naming it, before a checkpoint is written
     finite_loss=dict(type='mmrazor.FiniteLossHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
-                    max_keep_ckpts=2),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=2),
     # iteration-based: log validation metrics at their iteration, not at epoch 0
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False))
 log_processor = dict(by_epoch=False)

@@ -15,7 +15,6 @@ param_scheduler = [
 default_hooks = dict(
     # stop at the first NaN/inf loss term, naming it, before a checkpoint is written
     finite_loss=dict(type='mmrazor.FiniteLossHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
-                    max_keep_ckpts=2),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=2),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False))
 log_processor = dict(by_epoch=False)

@@ -9,22 +9,29 @@ model = dict(
         type='SoKDDistiller',
         dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax'),
         # no boxes in classification: DAM learns from the teacher/student agreement
-        dam=dict(type='DAM', in_channels=2048, feat_channels=128, topk=4,
-                 supervision='mutual'),
-        distill_losses=dict(loss_bb=dict(
+        dam=dict(
+            type='DAM',
+            in_channels={{_base_.teacher_channels}},
+            feat_channels=128,
+            topk=4,
+            supervision='mutual'),
+        distill_losses=dict(
+            loss_bb=dict(
+                _delete_=True,
+                type='SoKDLoss',
+                base_loss={{_base_.model.distiller.distill_losses.loss_bb}})),
+        # SoKDLoss reads preds_S / preds_T (L2Loss itself names them s_feature / t_feature)
+        loss_forward_mappings=dict(
             _delete_=True,
-            type='SoKDLoss',
-            base_loss=dict(type='L2Loss', loss_weight=1.0, normalize=False,
-                           div_element=True))),
-        # SoKDLoss reads preds_S / preds_T
-        loss_forward_mappings=dict(_delete_=True, loss_bb=dict(
-            preds_S=dict(from_student=True, recorder='bb', connector='s_bb'),
-            preds_T=dict(from_student=False, recorder='bb')))))
+            loss_bb=dict(
+                preds_S=dict(from_student=True, recorder='bb', connector='s_bb'),
+                preds_T=dict(from_student=False, recorder='bb')))))
 optim_wrapper = dict(
     _delete_=True,
-    constructor='mmrazor.SoKDOptimWrapperConstructor',
+    constructor='mmrazor.DistillOptimWrapperConstructor',
     student={{_base_.optim_wrapper}},
     policy={{_base_.sokd_policy_optim}})
 param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
 custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=200)]
-model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')
+# SoKD has its own train_step: under DDP the wrapper must delegate to it
+model_wrapper_cfg = dict(type='mmrazor.DistillDataParallel')

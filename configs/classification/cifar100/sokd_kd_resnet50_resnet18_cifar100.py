@@ -1,33 +1,16 @@
-# CIFAR-100, ResNet-50 -> ResNet-18: SoKD over logit KD (KD on logits recomputed from the
-# DAFA-refined last stage, plus DAM's region-restricted L2 and agreement terms).
+# CIFAR-100, ResNet-50 -> ResNet-18: SoKD over logit KD: the SoKD-FitNet config (DAM's
+# region-restricted L2 and agreement terms) plus KD on logits recomputed from the
+# DAFA-refined last stage by the teacher's own head.
 #   python tools/train.py configs/classification/cifar100/sokd_kd_resnet50_resnet18_cifar100.py
-_base_ = ['./kd_resnet50_resnet18_cifar100.py', '../../_base_/sokd/policy_optim.py']
+_base_ = ['./sokd_fitnet_resnet50_resnet18_cifar100.py']
 model = dict(
-    type='SoKD',
     teacher_forward='loss',  # the logits are recorded on the teacher's head
-    search_interval=1,
     distiller=dict(
-        type='SoKDDistiller',
-        dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax'),
-        # no boxes in classification: DAM learns from the teacher/student agreement
-        dam=dict(type='DAM', in_channels=2048, feat_channels=128, topk=4,
-                 supervision='mutual'),
-        # the KD target is recomputed from the refined stage by the teacher's own head
         refine_logits=dict(fc=dict(feature='bb', head=('neck', 'head.fc'))),
+        # keep the target's graph: the policy learns through it (the teacher is frozen)
         distill_losses=dict(
-            # keep the target's graph: the policy learns through it (the teacher is frozen)
-            loss_kl=dict(teacher_detach=False),
-            loss_bb=dict(type='SoKDLoss',
-                         base_loss=dict(type='L2Loss', loss_weight=1.0, normalize=False,
-                                        div_element=True))),
-        loss_forward_mappings=dict(loss_bb=dict(
-            preds_S=dict(from_student=True, recorder='bb', connector='s_bb'),
-            preds_T=dict(from_student=False, recorder='bb')))))
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='mmrazor.SoKDOptimWrapperConstructor',
-    student={{_base_.optim_wrapper}},
-    policy={{_base_.sokd_policy_optim}})
-param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, policy=[])
-custom_hooks = [dict(type='mmrazor.DAFAPolicyLoggerHook', interval=200)]
-model_wrapper_cfg = dict(type='mmrazor.SoKDDistributedDataParallel')
+            loss_kl=dict(type='KLDivergence', tau=4, loss_weight=1.0, teacher_detach=False)),
+        loss_forward_mappings=dict(
+            loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='fc'),
+                preds_T=dict(from_student=False, recorder='fc')))))

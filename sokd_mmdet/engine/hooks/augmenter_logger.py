@@ -31,7 +31,10 @@ class TSTAugmenterLoggerHook(PolicyHistoryHook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         return getattr(model, 'augmenter', None)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Record the augmenter every ``interval`` iterations and at the last one."""
         augmenter = self._augmenter(runner)
@@ -48,7 +51,9 @@ class TSTAugmenterLoggerHook(PolicyHistoryHook):
         """Plot the augmenter over training to ``augmenter.png`` and the visualiser."""
         if not (self.plot and self.history):
             return
-        image = plot_policy_history(self.history, osp.join(runner.work_dir, 'augmenter.png'),
-                                    title='TST augmenter over training',
-                                    labels=('apply probability', 'magnitude'))
+        image = plot_policy_history(
+            self.history,
+            osp.join(runner.work_dir, 'augmenter.png'),
+            title='TST augmenter over training',
+            labels=('apply probability', 'magnitude'))
         runner.visualizer.add_image('tst_augmenter', image, step=runner.iter)

@@ -40,9 +40,11 @@ class PolicyHistoryHook(Hook):
             with open(path) as f:
                 self.history = [h for h in json.load(f) if h['iter'] <= runner.iter]
         except (ValueError, TypeError, KeyError) as err:  # truncated, not a list of records
-            print_log(f'{path} is damaged ({type(err).__name__}: {err}); the policy history '
-                      'starts afresh from this iteration (training is not affected)',
-                      logger='current', level=30)
+            print_log(
+                f'{path} is damaged ({type(err).__name__}: {err}); the policy history '
+                'starts afresh from this iteration (training is not affected)',
+                logger='current',
+                level=30)
             self.history = []
 
     def due(self, runner) -> bool:

@@ -38,7 +38,10 @@ class DAFAPolicyLoggerHook(PolicyHistoryHook):
         distiller = getattr(model, 'distiller', None)
         return getattr(distiller, 'dafa', None)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Record the policy every ``interval`` iterations and at the last one."""
         dafa = self._dafa(runner)

@@ -114,7 +114,10 @@ class SoKDVisualizationHook(Hook):
                 self._batch = take_images([data_batch], self.num_images)
         return self._batch
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Draw every ``interval`` iterations."""
         if self.every_n_train_iters(runner, self.interval):

@@ -98,6 +98,7 @@ class DistillOptimWrapperConstructor:
         return OptimWrapperDict(**wrappers)
 
 
-# the name before 0.2 (SoKD-specific; TST and ATF use it too), kept so that their configs still load
-OPTIM_WRAPPER_CONSTRUCTORS.register_module(name='SoKDOptimWrapperConstructor',
-                                           module=DistillOptimWrapperConstructor)
+# the name before 0.2 (SoKD-specific; TST and ATF use it too), kept so that their configs
+# still load
+OPTIM_WRAPPER_CONSTRUCTORS.register_module(
+    name='SoKDOptimWrapperConstructor', module=DistillOptimWrapperConstructor)

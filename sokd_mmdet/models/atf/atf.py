@@ -76,7 +76,8 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
             ``teacher_ckpt``, ``teacher_norm_eval``, ...); ``teacher_trainable`` must be True.
     """
 
-    def __init__(self, teacher_trainable_modules: Optional[Sequence[str]] = None,
+    def __init__(self,
+                 teacher_trainable_modules: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
         if not kwargs.setdefault('teacher_trainable', True):
             raise ValueError('ATF fine-tunes the teacher: teacher_trainable must be True (for '
@@ -106,8 +107,7 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
                 nullcontext() if update_teacher else torch.no_grad():
             if update_teacher and self.teacher_task_weight > 0:
                 task = self.teacher(inputs, data_samples, mode='loss')
-                losses.update(add_prefix(scaled_losses(task, self.teacher_task_weight),
-                                         'teacher'))
+                losses.update(add_prefix(scaled_losses(task, self.teacher_task_weight), 'teacher'))
             else:  # the records are all the step needs: the head's forward, no loss
                 self.teacher(inputs, data_samples, mode='tensor')
         self.distiller.set_deliveries_override(True)
@@ -136,8 +136,10 @@ class ATF(TeacherFineTuningMixin, SingleTeacherDistill):
                 stack.enter_context(teacher_ow.optim_context(self))
             losses = self._losses(data['inputs'], data['data_samples'], update_teacher)
         teacher_terms = {k: v for k, v in losses.items() if k.startswith('teacher.')}
-        student_loss, log_vars = self.parse_losses(
-            {k: v for k, v in losses.items() if k not in teacher_terms})
+        student_loss, log_vars = self.parse_losses({
+            k: v
+            for k, v in losses.items() if k not in teacher_terms
+        })
         update_params(student_ow, student_loss)
         if teacher_terms:
             log_vars.update(self.step_teacher(teacher_ow, teacher_terms))

@@ -82,8 +82,9 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
         for rec_name, recorder in distiller.teacher_recorders.recorders.items():
             if rec_name in distiller.unrefined_recorders or distiller.dafa is None:
                 continue
-            inside = [n for n in names
-                      if recorder.source == n or recorder.source.startswith(n + '.')]
+            inside = [
+                n for n in names if recorder.source == n or recorder.source.startswith(n + '.')
+            ]
             if inside:
                 raise ValueError(
                     f'teacher recorder {rec_name!r} ({recorder.source}) is inside the '
@@ -109,8 +110,10 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
         if update:
             self._check_fixed_knowledge(records)
             self._live_records = records
-        set_records(self.distiller.teacher_recorders,
-                    {n: [detached(r) for r in recs] for n, recs in records.items()})
+        set_records(self.distiller.teacher_recorders, {
+            n: [detached(r) for r in recs]
+            for n, recs in records.items()
+        })
         self._new_knowledge(inputs, data_samples)
 
     def _check_fixed_knowledge(self, records: Dict[str, list]) -> None:
@@ -137,13 +140,12 @@ class ATFSoKD(TeacherFineTuningMixin, SoKD):
         return losses
 
     # ------------------------------------------------------------------- train step
-    def train_step_preprocessed(self, inputs: Tensor, samples,
-                                optim_wrapper) -> Dict[str, Tensor]:
+    def train_step_preprocessed(self, inputs: Tensor, samples, optim_wrapper) -> Dict[str, Tensor]:
         """SoKD's step (student and policy), then the teacher's on teacher-update steps."""
         teacher_ow = optim_entry(optim_wrapper, 'teacher', 'ATFSoKD', _TEACHER_HINT,
                                  ' (ATF fine-tunes the teacher head)')
-        self._teacher_step = (self.teacher_update_at(int(self.train_iter))
-                              and not self.distillation_stopped)
+        self._teacher_step = (
+            self.teacher_update_at(int(self.train_iter)) and not self.distillation_stopped)
         self._teacher_terms = dict()
         try:
             with teacher_ow.optim_context(self) if self._teacher_step else nullcontext():

@@ -47,7 +47,9 @@ def alpha_divergence(log_p: Tensor, log_q: Tensor, alpha: float, dim: int = -1) 
     return -torch.where(x > 1.0, far, near).sum(dim) / (alpha * (1.0 - alpha))
 
 
-def categorical_alpha_divergence(logits_p: Tensor, logits_q: Tensor, alpha: float,
+def categorical_alpha_divergence(logits_p: Tensor,
+                                 logits_q: Tensor,
+                                 alpha: float,
                                  dim: int = -1) -> Tensor:
     """``D_alpha(softmax(logits_p) || softmax(logits_q))`` over ``dim`` (a classifier's view).
 
@@ -57,11 +59,12 @@ def categorical_alpha_divergence(logits_p: Tensor, logits_q: Tensor, alpha: floa
         alpha (float): the order (see :func:`alpha_divergence`).
         dim (int): the class axis, reduced. Defaults to -1.
     """
-    return alpha_divergence(F.log_softmax(logits_p, dim), F.log_softmax(logits_q, dim), alpha,
-                            dim)
+    return alpha_divergence(F.log_softmax(logits_p, dim), F.log_softmax(logits_q, dim), alpha, dim)
 
 
-def bernoulli_alpha_divergence(logits_p: Tensor, logits_q: Tensor, alpha: float,
+def bernoulli_alpha_divergence(logits_p: Tensor,
+                               logits_q: Tensor,
+                               alpha: float,
                                dim: int = -1) -> Tensor:
     """Alpha-divergence of independent Bernoulli laws ``sigmoid(logits)``, summed over ``dim``.
 
@@ -78,6 +81,7 @@ def bernoulli_alpha_divergence(logits_p: Tensor, logits_q: Tensor, alpha: float,
         alpha (float): the order (see :func:`alpha_divergence`).
         dim (int): the class axis, summed over. Defaults to -1.
     """
+
     def two_outcomes(logits):
         return torch.stack([F.logsigmoid(logits), F.logsigmoid(-logits)], dim=-1)
 

@@ -34,7 +34,9 @@ def anchor_class_logits(preds: Tensor, num_classes: int = None) -> Tensor:
     return preds.reshape(n, channels // num_classes, num_classes, h, w).permute(0, 1, 3, 4, 2)
 
 
-def standardize_logits(logits: Tensor, tau: float = 1.0, dim: int = -1,
+def standardize_logits(logits: Tensor,
+                       tau: float = 1.0,
+                       dim: int = -1,
                        eps: float = 1e-7) -> Tensor:
     """Z-score standardisation of logits over classes, then a temperature.
 

@@ -96,16 +96,18 @@ class TeacherFineTuningMixin:
 
     def _find_atf_losses(self) -> List[str]:
         mappings = self.distiller.loss_forward_mappings
-        names = [n for n, m in self.distiller.distill_losses.items()
-                 if isinstance(m, AlphaDivergenceLoss) and n in mappings]
+        names = [
+            n for n, m in self.distiller.distill_losses.items()
+            if isinstance(m, AlphaDivergenceLoss) and n in mappings
+        ]
         if not names:
             raise ValueError('ATF needs at least one AlphaDivergenceLoss in '
                              'distiller.distill_losses (with its loss_forward_mappings entry): '
                              'it is what the teacher learns from the student')
         for name in names:
             mapping = mappings[name]
-            if set(mapping) != {'preds_S', 'preds_T'} or any(
-                    'connector' in rec for rec in mapping.values()):
+            if set(mapping) != {'preds_S', 'preds_T'} or any('connector' in rec
+                                                             for rec in mapping.values()):
                 raise ValueError(f'{name}: an AlphaDivergenceLoss of ATF reads preds_S and '
                                  'preds_T straight from the recorders (no connector: teacher '
                                  'and student logits have the same classes)')
@@ -117,7 +119,8 @@ class TeacherFineTuningMixin:
             return False
         return (it - self.teacher_begin) % self.teacher_interval == 0
 
-    def teacher_divergences(self, teacher_record: Optional[Callable[..., Tensor]] = None
+    def teacher_divergences(self,
+                            teacher_record: Optional[Callable[..., Tensor]] = None
                             ) -> Dict[str, Tensor]:
         """``teacher_weight * D_alpha'(p_S || p_T)`` per ATF loss, the student detached.
 
@@ -133,12 +136,12 @@ class TeacherFineTuningMixin:
             reader = self.distiller.get_record if teacher_record is None else teacher_record
             preds_T = reader(**mapping['preds_T'])
             module = self.distiller.distill_losses[name]
-            losses[name] = self.teacher_weight * module.divergence(
-                preds_S.detach(), preds_T, self.teacher_alpha)
+            losses[name] = self.teacher_weight * module.divergence(preds_S.detach(), preds_T,
+                                                                   self.teacher_alpha)
         return losses
 
-    def step_teacher(self, optim_wrapper: OptimWrapper,
-                     terms: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    def step_teacher(self, optim_wrapper: OptimWrapper, terms: Dict[str,
+                                                                    Tensor]) -> Dict[str, Tensor]:
         """One teacher step on its ``teacher.*`` terms; their log variables, the total as
         ``teacher.loss``."""
         loss, log_vars = self.parse_losses(terms)

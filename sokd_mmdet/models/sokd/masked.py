@@ -62,8 +62,8 @@ def masked_channel_wise_divergence(preds_S: Tensor,
     n, c, h, w = preds_S.shape
     dtype = preds_S.dtype
     # half precision cannot hold the stand-in for log(0) below
-    s, t = (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-            for x in (preds_S, preds_T))
+    s, t = (
+        x.float() if x.dtype in (torch.float16, torch.bfloat16) else x for x in (preds_S, preds_T))
     weight = mask.detach().to(s.dtype).expand(n, 1, h, w).reshape(n, h * w)
     keep = (weight > 0).any(dim=1)  # images with an empty mask contribute nothing
     if not bool(keep.any()):
@@ -71,7 +71,8 @@ def masked_channel_wise_divergence(preds_S: Tensor,
     weight, s, t = weight[keep], s[keep], t[keep]
     inside = (weight > 0)[:, None, :]  # (n', 1, HW)
     # a large finite log(0): exp gives exactly 0, and no inf - inf reaches the gradient
-    log_w = torch.where(inside, weight.clamp_min(1e-30).log()[:, None, :],
+    log_w = torch.where(inside,
+                        weight.clamp_min(1e-30).log()[:, None, :],
                         torch.full_like(inside, -1e30, dtype=s.dtype))
     log_t = F.log_softmax(t.flatten(2) / tau + log_w, dim=2)
     log_s = F.log_softmax(s.flatten(2) / tau + log_w, dim=2)

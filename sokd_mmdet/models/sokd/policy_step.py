@@ -44,6 +44,7 @@ def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[T
 
 def float32_records(records: Dict[str, list]) -> Dict[str, list]:
     """Recorder records with every half-precision tensor (also inside tuples) in float32."""
+
     def widen(value):
         if isinstance(value, Tensor) and value.dtype in (torch.float16, torch.bfloat16):
             return value.float()
@@ -80,8 +81,13 @@ class PolicyStepMixin:
     ``virtual_step``, ``virtual_lr``, ``reward_baseline`` and ``skipped_policy_steps``.
     """
 
-    def _policy_gradient(self, loss: Tensor, losses: Dict[str, Tensor], inputs, samples,
-                         student_ow: OptimWrapper, held_out=None,
+    def _policy_gradient(self,
+                         loss: Tensor,
+                         losses: Dict[str, Tensor],
+                         inputs,
+                         samples,
+                         student_ow: OptimWrapper,
+                         held_out=None,
                          seed: Optional[int] = None) -> Tuple[tuple, Dict[str, Tensor]]:
         """The unrolled gradient of the magnitudes and the RELAX reward (see :mod:`.unrolled`).
 
@@ -107,8 +113,7 @@ class PolicyStepMixin:
             return self._float32_policy_gradient(loss, losses, inputs, samples, student_ow,
                                                  held_out, seed)
 
-    def _float32_policy_gradient(self, loss, losses, inputs, samples, student_ow, held_out,
-                                 seed):
+    def _float32_policy_gradient(self, loss, losses, inputs, samples, student_ow, held_out, seed):
         dafa = self.distiller.dafa
         theta = self.student_side_parameters()
         buffers = {n: b.clone() for n, b in self.named_buffers() if not n.startswith('teacher.')}
@@ -119,8 +124,9 @@ class PolicyStepMixin:
             return self.parse_losses(out)[0]
 
         # MMEngine's AmpOptimWrapper and the CPU autocast wrapper both carry cast_dtype
-        mixed_precision = (loss.dtype in (torch.float16, torch.bfloat16)
-                           or getattr(student_ow, 'cast_dtype', None) is not None)
+        mixed_precision = (
+            loss.dtype in (torch.float16, torch.bfloat16)
+            or getattr(student_ow, 'cast_dtype', None) is not None)
         if mixed_precision:  # the inner gradient again, in float32
             loss = run(dict(theta), INNER)
             losses = None
@@ -128,8 +134,8 @@ class PolicyStepMixin:
         # its optim wrapper, so that loss scaling and gradient accumulation stay exact; for
         # the exact product the gradient keeps its graph (differentiated again in chi)
         exact = self.hvp == 'exact'
-        grads = grads_or_zeros(loss, theta.values(), retain_graph=exact or not mixed_precision,
-                               create_graph=exact)
+        grads = grads_or_zeros(
+            loss, theta.values(), retain_graph=exact or not mixed_precision, create_graph=exact)
 
         def on_outer_batch():
             """The outer loss's data: the inner batch, or the held-out one's knowledge."""
@@ -144,8 +150,10 @@ class PolicyStepMixin:
                 outer_before = self.parse_losses(before)[0].float()
             elif self.reward_baseline == 'before_step':  # one more pass, for the reward
                 with on_outer_batch():
-                    outer_before = run({n: p.detach() for n, p in theta.items()}, OUTER,
-                                       outer_data)
+                    outer_before = run({
+                        n: p.detach()
+                        for n, p in theta.items()
+                    }, OUTER, outer_data)
 
         def outer_at(params):
             params = {n: p.requires_grad_() for n, p in params.items()}
@@ -154,13 +162,15 @@ class PolicyStepMixin:
             return value, grads_or_zeros(value, params.values())
 
         if exact:  # from the inner forward's own graph: no further student pass
+
             def mixed(params, u):
                 return gradient_mixed_product(grads, [dafa.magnitudes], u)
         else:
             # no graph when the draw applied no op: nothing depends on the magnitudes
-            mixed = partial(finite_difference_mixed_product,
-                            lambda p: grads_or_zeros(run(p, INNER_DISTILL), [dafa.magnitudes]),
-                            eps=self.hvp_eps)
+            mixed = partial(
+                finite_difference_mixed_product,
+                lambda p: grads_or_zeros(run(p, INNER_DISTILL), [dafa.magnitudes]),
+                eps=self.hvp_eps)
         step = self._virtual_update(student_ow, theta)
         (grad_m, ), outer_after = unrolled_policy_gradient(outer_at, mixed, theta, grads, step)
         log = {}
@@ -170,8 +180,10 @@ class PolicyStepMixin:
             with self.distiller.released_masks(), self.distiller.dafa_off():
                 plain = run(dict(theta), INNER)
             plain_grads = grads_or_zeros(plain, theta.values())
-            virtual = {n: p.detach() + d.detach()
-                       for (n, p), d in zip(theta.items(), step(plain_grads))}
+            virtual = {
+                n: p.detach() + d.detach()
+                for (n, p), d in zip(theta.items(), step(plain_grads))
+            }
             with torch.no_grad(), on_outer_batch():
                 baseline = run(virtual, OUTER, outer_data)
             log['policy/outer_unaugmented'] = baseline.detach()
@@ -207,10 +219,12 @@ class PolicyStepMixin:
         if bool(torch.isfinite(grad_m).all()) and math.isfinite(reward):
             return True
         self.skipped_policy_steps += 1
-        print_log(f'SoKD: iteration {it}: the policy step is not finite (magnitude gradient '
-                  f'norm {float(grad_m.norm())}, reward {reward}); skipped it, the policy '
-                  f'is unchanged ({self.skipped_policy_steps} skipped so far)',
-                  logger='current', level=30)
+        print_log(
+            f'SoKD: iteration {it}: the policy step is not finite (magnitude gradient '
+            f'norm {float(grad_m.norm())}, reward {reward}); skipped it, the policy '
+            f'is unchanged ({self.skipped_policy_steps} skipped so far)',
+            logger='current',
+            level=30)
         return False
 
     def _policy_update(self, policy_ow: OptimWrapper, grad_m: Tensor, reward: float) -> None:

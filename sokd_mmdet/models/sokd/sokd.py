@@ -11,8 +11,8 @@ from torch import Tensor
 
 from ..steps import (check_finite_losses, current_records, optim_entry, replaced_records,
                      update_params)
-from .policy_step import (HVPS, INNER, INNER_DISTILL, OUTER, REWARD_BASELINES,
-                          PolicyStepMixin, random_stream)
+from .policy_step import (HVPS, INNER, INNER_DISTILL, OUTER, REWARD_BASELINES, PolicyStepMixin,
+                          random_stream)
 from .sokd_distiller import SoKDDistiller
 from .virtual_steps import VIRTUAL_STEPS
 
@@ -142,6 +142,7 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
 
     @staticmethod
     def _check_schedule(interval, begin, end) -> None:
+
         def is_int(v):
             return isinstance(v, int) and not isinstance(v, bool)
 
@@ -205,8 +206,8 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
                     else:
                         self.student(inputs, data_samples, mode='loss')
             else:
-                losses.update(add_prefix(self.student(inputs, data_samples, mode='loss'),
-                                         'student'))
+                losses.update(
+                    add_prefix(self.student(inputs, data_samples, mode='loss'), 'student'))
         if mode == OUTER:
             distill = self.distiller.compute_base_losses()
         else:
@@ -219,11 +220,9 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         """Preprocess the batch, then :meth:`train_step_preprocessed`."""
         self._split_optim_wrapper(optim_wrapper)  # a missing entry fails before any work
         data = self.data_preprocessor(data, True)
-        return self.train_step_preprocessed(data['inputs'], data['data_samples'],
-                                            optim_wrapper)
+        return self.train_step_preprocessed(data['inputs'], data['data_samples'], optim_wrapper)
 
-    def train_step_preprocessed(self, inputs: Tensor, samples,
-                                optim_wrapper) -> Dict[str, Tensor]:
+    def train_step_preprocessed(self, inputs: Tensor, samples, optim_wrapper) -> Dict[str, Tensor]:
         """One student step every iteration; one policy step on search iterations.
 
         The step on a batch that has been through the data preprocessor (so that an

@@ -115,9 +115,9 @@ class SoKDDistiller(ConfigurableDistiller):
     def _check_no_detached_targets(self) -> None:
         """A loss that detaches its refined teacher input would hide it from the policy."""
         for name, mappings in self.loss_forward_mappings.items():
-            reads_refined = any(not rec.get('from_student', True) and
-                                rec.get('recorder') in self.refine_logits
-                                for rec in mappings.values())
+            reads_refined = any(
+                not rec.get('from_student', True) and rec.get('recorder') in self.refine_logits
+                for rec in mappings.values())
             if reads_refined and getattr(self.distill_losses[name], 'teacher_detach', False):
                 raise ValueError(
                     f'{name} reads refined teacher logits but detaches them, so the DAFA '
@@ -178,8 +178,8 @@ class SoKDDistiller(ConfigurableDistiller):
         """
         if (from_student or not augment or self.dafa is None or not self.dafa.enabled
                 or recorder in self.unrefined_recorders):
-            return super().get_record(recorder, from_student, record_idx, data_idx,
-                                      connector, connector_idx)
+            return super().get_record(recorder, from_student, record_idx, data_idx, connector,
+                                      connector_idx)
         key = (recorder, record_idx, data_idx, connector, connector_idx)
         if key not in self._augmented:
             if recorder in self.refine_logits:
@@ -188,8 +188,8 @@ class SoKDDistiller(ConfigurableDistiller):
                                      'connector')
                 self._augmented[key] = self._refined_logits(recorder)
                 return self._augmented[key]
-            record = super().get_record(recorder, from_student, record_idx, data_idx,
-                                        connector, connector_idx)
+            record = super().get_record(recorder, from_student, record_idx, data_idx, connector,
+                                        connector_idx)
             if not _is_feature_map(record):  # logits and other records: DAFA does not apply
                 return record
             if isinstance(record, (tuple, list)):
@@ -230,8 +230,12 @@ class SoKDDistiller(ConfigurableDistiller):
                 continue
             feat = next(iter(kwargs.values()))
             mask = None if self._held_masks is None else self._held_masks.get(name)
-            terms = module(**kwargs, dam=self.dam, gt_bboxes=self._gt_bboxes,
-                           stride=self._stride(feat), mask=mask)
+            terms = module(
+                **kwargs,
+                dam=self.dam,
+                gt_bboxes=self._gt_bboxes,
+                stride=self._stride(feat),
+                mask=mask)
             for key, value in terms.items():
                 losses[name if key == 'loss' else f'{name}_{key}'] = value
         return losses
@@ -245,9 +249,11 @@ class SoKDDistiller(ConfigurableDistiller):
         central difference into a jump over ``2 eps``. Holding them makes every pass
         evaluate the same function of the parameters and the magnitudes.
         """
-        self._held_masks = {name: module.last_mask
-                            for name, module in self.distill_losses.items()
-                            if isinstance(module, SoKDLoss) and module.last_mask is not None}
+        self._held_masks = {
+            name: module.last_mask
+            for name, module in self.distill_losses.items()
+            if isinstance(module, SoKDLoss) and module.last_mask is not None
+        }
         try:
             yield
         finally:
@@ -281,9 +287,11 @@ class SoKDDistiller(ConfigurableDistiller):
         """``dam/mask_area/<loss name>``: the mean DAM mask of each SoKD loss's last inner
         forward (the share of the map distilled; with ``weighted_mask``, the mean weight),
         for the logs. Keys without 'loss' in them, so no optimiser ever sums them."""
-        return {f'dam/mask_area/{name}'.replace('loss_', ''): module.last_mask_area
-                for name, module in self.distill_losses.items()
-                if isinstance(module, SoKDLoss) and module.last_mask_area is not None}
+        return {
+            f'dam/mask_area/{name}'.replace('loss_', ''): module.last_mask_area
+            for name, module in self.distill_losses.items()
+            if isinstance(module, SoKDLoss) and module.last_mask_area is not None
+        }
 
     def compute_base_losses(self) -> Dict[str, Tensor]:
         """The outer objective's distillation terms: base losses on the original records."""

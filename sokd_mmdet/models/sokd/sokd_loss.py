@@ -121,8 +121,8 @@ class SoKDLoss(nn.Module):
                 mask = dam.masks(out_s, out_t)
             self.last_mask = mask.detach()
             if self.masked_softmax:
-                masked = masked_channel_wise_divergence(
-                    preds_S, preds_T, mask, self.base_loss.tau, self.base_loss.loss_weight)
+                masked = masked_channel_wise_divergence(preds_S, preds_T, mask, self.base_loss.tau,
+                                                        self.base_loss.loss_weight)
             else:
                 masked = masked_distill_loss(self.base_loss, preds_S, preds_T, mask,
                                              self.area_normalize)

@@ -86,12 +86,11 @@ def finite_difference_mixed_product(policy_grad_at: Callable[[ParamDict], List[T
     return [(gp - gm) / (2 * step) for gp, gm in zip(plus, minus)]
 
 
-def unrolled_policy_gradient(
-        outer_at: Callable[[ParamDict], Tuple[Tensor, List[Tensor]]],
-        mixed_product: Callable[[ParamDict, Sequence[Tensor]], List[Tensor]],
-        params: ParamDict,
-        inner_grads: Sequence[Tensor],
-        step: Callable[[Sequence[Tensor]], List[Tensor]]) -> Tuple[List[Tensor], Tensor]:
+def unrolled_policy_gradient(outer_at: Callable[[ParamDict], Tuple[Tensor, List[Tensor]]],
+                             mixed_product: Callable[[ParamDict, Sequence[Tensor]], List[Tensor]],
+                             params: ParamDict, inner_grads: Sequence[Tensor],
+                             step: Callable[[Sequence[Tensor]],
+                                            List[Tensor]]) -> Tuple[List[Tensor], Tensor]:
     """The gradient of ``L_val(theta + delta(grad L_train(theta; chi)))`` w.r.t. ``chi``.
 
     Args:
@@ -113,7 +112,7 @@ def unrolled_policy_gradient(
     virtual = {n: p.detach() + d.detach() for (n, p), d in zip(params.items(), delta)}
     outer_value, v = outer_at(virtual)
     # u = (d delta / d g)^T v: for SGD simply -eta v
-    u = torch.autograd.grad(delta, g, grad_outputs=[x.to(d.dtype) for x, d in zip(v, delta)],
-                            allow_unused=True)
+    u = torch.autograd.grad(
+        delta, g, grad_outputs=[x.to(d.dtype) for x, d in zip(v, delta)], allow_unused=True)
     u = [torch.zeros_like(t) if x is None else x for t, x in zip(g, u)]
     return mixed_product(params, u), outer_value.detach()

@@ -24,7 +24,8 @@ def sgd_step(lr: float) -> Step:
     return lambda grads: [-lr * g for g in grads]
 
 
-def clip_by_global_norm(grads: Sequence[Tensor], max_norm: float,
+def clip_by_global_norm(grads: Sequence[Tensor],
+                        max_norm: float,
                         norm_type: float = 2.0) -> List[Tensor]:
     """``torch.nn.utils.clip_grad_norm_`` as a differentiable function of the gradients.
 
@@ -88,7 +89,8 @@ def _adam_update(p: Tensor, g: Tensor, group: dict, state: dict, decoupled: bool
     return decay - lr * m_hat / denom
 
 
-def optimizer_step(optimizer: torch.optim.Optimizer, params: Sequence[Tensor],
+def optimizer_step(optimizer: torch.optim.Optimizer,
+                   params: Sequence[Tensor],
                    clip_grad: Optional[dict] = None) -> Step:
     """The update the student's optimiser would take now, as a function of the gradient.
 
@@ -122,7 +124,9 @@ def optimizer_step(optimizer: torch.optim.Optimizer, params: Sequence[Tensor],
         if clip_grad is not None:
             grads = clip_by_global_norm(grads, clip_grad['max_norm'],
                                         clip_grad.get('norm_type', 2.0))
-        return [update(p, g, group, optimizer.state.get(p, {}))
-                for p, g, group in zip(params, grads, groups)]
+        return [
+            update(p, g, group, optimizer.state.get(p, {}))
+            for p, g, group in zip(params, grads, groups)
+        ]
 
     return step

@@ -2,7 +2,10 @@
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 
-def optim_entry(optim_wrapper, name: str, algorithm: str, example: str,
+def optim_entry(optim_wrapper,
+                name: str,
+                algorithm: str,
+                example: str,
                 why: str = '') -> OptimWrapper:
     """``optim_wrapper[name]``, or a ``KeyError`` that shows the entry to add.
 

@@ -22,7 +22,8 @@ def average_gradients(params: Iterable[Tensor]) -> None:
         all_reduce_params(grads, coalesce=True, op='mean')
 
 
-def update_params(optim_wrapper: OptimWrapper, loss: Tensor,
+def update_params(optim_wrapper: OptimWrapper,
+                  loss: Tensor,
                   params: Optional[Iterable[Tensor]] = None,
                   inputs: Optional[Sequence[Tensor]] = None) -> None:
     """``OptimWrapper.update_params`` with the gradients averaged across ranks before the step.

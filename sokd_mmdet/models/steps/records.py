@@ -48,6 +48,8 @@ def replaced_records(recorders, records: Dict[str, List]):
 def detached_records(recorders):
     """Within the block, every record of ``recorders`` (a RecorderManager) is detached."""
     saved = current_records(recorders)
-    with replaced_records(recorders, {name: [detached(r) for r in recs]
-                                      for name, recs in saved.items()}):
+    with replaced_records(recorders, {
+            name: [detached(r) for r in recs]
+            for name, recs in saved.items()
+    }):
         yield

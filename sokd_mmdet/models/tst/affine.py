@@ -82,9 +82,11 @@ def sampling_theta(pixel: Tensor, h: int, w: int) -> Tensor:
         Tensor: (N, 2, 3).
     """
     d = torch.tensor([[2.0 / w, 0.0, -1.0], [0.0, 2.0 / h, -1.0], [0.0, 0.0, 1.0]],
-                     dtype=pixel.dtype, device=pixel.device)
+                     dtype=pixel.dtype,
+                     device=pixel.device)
     d_inv = torch.tensor([[w / 2.0, 0.0, w / 2.0], [0.0, h / 2.0, h / 2.0], [0.0, 0.0, 1.0]],
-                         dtype=pixel.dtype, device=pixel.device)
+                         dtype=pixel.dtype,
+                         device=pixel.device)
     return (d @ torch.linalg.inv(pixel) @ d_inv)[:, :2]
 
 
@@ -109,5 +111,4 @@ def warp(images: Tensor, pixel: Tensor) -> Tensor:
             return warp(images.float(), pixel.float()).to(images.dtype)
     theta = sampling_theta(pixel.to(images.dtype), h, w)
     grid = F.affine_grid(theta, [n, c, h, w], align_corners=False)
-    return F.grid_sample(images, grid, mode='bilinear', padding_mode='zeros',
-                         align_corners=False)
+    return F.grid_sample(images, grid, mode='bilinear', padding_mode='zeros', align_corners=False)

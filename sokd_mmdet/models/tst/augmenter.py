@@ -142,17 +142,18 @@ class TSTAugmenter(nn.Module):
         self.seed = int(seed)
         self.geometric = [i for i, op in enumerate(self.image_ops) if isinstance(op, GeometricOp)]
         self.photometric = [
-            i for i, op in enumerate(self.image_ops) if isinstance(op, PhotometricOp)]
+            i for i, op in enumerate(self.image_ops) if isinstance(op, PhotometricOp)
+        ]
 
         # configuration, not state: not saved, so a checkpoint does not override the config
         self.register_buffer('prior_logits', torch.logit(torch.tensor(probs)), persistent=False)
         self.register_buffer('prior_magnitudes', torch.tensor(mags), persistent=False)
-        self.register_buffer('max_values', torch.tensor([op.max_value for op in self.image_ops]),
-                             persistent=False)
-        self.register_buffer('mean', torch.tensor(mean if mean is not None else [0.0] * 3),
-                             persistent=False)
-        self.register_buffer('std', torch.tensor(std if std is not None else [1.0] * 3),
-                             persistent=False)
+        self.register_buffer(
+            'max_values', torch.tensor([op.max_value for op in self.image_ops]), persistent=False)
+        self.register_buffer(
+            'mean', torch.tensor(mean if mean is not None else [0.0] * 3), persistent=False)
+        self.register_buffer(
+            'std', torch.tensor(std if std is not None else [1.0] * 3), persistent=False)
         self.prob_offsets = nn.Parameter(torch.zeros(len(self.image_ops)))
         self.magnitude_offsets = nn.Parameter(torch.zeros(len(self.image_ops)))
 
@@ -175,8 +176,10 @@ class TSTAugmenter(nn.Module):
     @torch.no_grad()
     def policy_summary(self) -> Dict[str, Dict[str, float]]:
         """``{'prob': {op: p}, 'magnitude': {op: m}}`` for logging."""
-        return {'prob': dict(zip(self.op_names, self.probs.tolist())),
-                'magnitude': dict(zip(self.op_names, self.magnitudes.tolist()))}
+        return {
+            'prob': dict(zip(self.op_names, self.probs.tolist())),
+            'magnitude': dict(zip(self.op_names, self.magnitudes.tolist()))
+        }
 
     # --- sampling ---------------------------------------------------------------------
     def resample(self, batch_size: int) -> None:
@@ -214,7 +217,8 @@ class TSTAugmenter(nn.Module):
         return gates, values
 
     # --- augmentation -----------------------------------------------------------------
-    def forward(self, inputs: Tensor,
+    def forward(self,
+                inputs: Tensor,
                 data_samples: Optional[list] = None) -> Tuple[Tensor, Optional[list]]:
         """Augment a preprocessed batch with the current draw.
 
@@ -291,8 +295,10 @@ class TSTAugmenter(nn.Module):
 
     def _warp(self, instances: list, pixel: Tensor, h: int, w: int):
         """:func:`warp_box_lists` on the boxes of instance lists (None: no boxes)."""
-        boxes = [pixel.new_zeros(0, 4) if i is None else getattr(i.bboxes, 'tensor', i.bboxes)
-                 for i in instances]
+        boxes = [
+            pixel.new_zeros(0, 4) if i is None else getattr(i.bboxes, 'tensor', i.bboxes)
+            for i in instances
+        ]
         return warp_box_lists(boxes, pixel, h, w, self.min_visible, self.min_size)
 
     @staticmethod

@@ -49,11 +49,14 @@ def box_area(boxes: Tensor) -> Tensor:
 def visible_fraction(enclosing: Tensor, clipped: Tensor) -> Tensor:
     """(M,) area of ``clipped`` over area of ``enclosing``; 0 for a degenerate box."""
     area = box_area(enclosing)
-    return torch.where(area > 0, box_area(clipped) / area.clamp(min=1e-12),
-                       torch.zeros_like(area))
+    return torch.where(area > 0, box_area(clipped) / area.clamp(min=1e-12), torch.zeros_like(area))
 
 
-def warp_boxes(boxes: Tensor, pixel: Tensor, h: int, w: int, min_visible: float = 0.5,
+def warp_boxes(boxes: Tensor,
+               pixel: Tensor,
+               h: int,
+               w: int,
+               min_visible: float = 0.5,
                min_size: float = 2.0) -> Tuple[Tensor, Tensor]:
     """Move boxes with the image, clip them, and say which to keep.
 
@@ -75,7 +78,10 @@ def warp_boxes(boxes: Tensor, pixel: Tensor, h: int, w: int, min_visible: float 
     return clipped, keep
 
 
-def warp_box_lists(boxes: Sequence[Tensor], pixel: Tensor, h: int, w: int,
+def warp_box_lists(boxes: Sequence[Tensor],
+                   pixel: Tensor,
+                   h: int,
+                   w: int,
                    min_visible: float = 0.5,
                    min_size: float = 2.0) -> Tuple[List[Tensor], List[Tensor]]:
     """:func:`warp_boxes` for the ragged box lists of a batch, in one vectorised call.
@@ -91,7 +97,7 @@ def warp_box_lists(boxes: Sequence[Tensor], pixel: Tensor, h: int, w: int,
     """
     counts = [b.shape[0] for b in boxes]
     flat = torch.cat([b.reshape(-1, 4) for b in boxes]) if boxes else pixel.new_zeros(0, 4)
-    owner = torch.repeat_interleave(torch.arange(len(counts), device=pixel.device),
-                                    torch.tensor(counts, device=pixel.device))
+    owner = torch.repeat_interleave(
+        torch.arange(len(counts), device=pixel.device), torch.tensor(counts, device=pixel.device))
     clipped, keep = warp_boxes(flat, pixel[owner], h, w, min_visible, min_size)
     return list(clipped.split(counts)), list(keep.split(counts))

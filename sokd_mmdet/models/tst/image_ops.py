@@ -6,9 +6,9 @@ Two kinds of op, each driven by a magnitude ``m`` in [0, 1] that is mapped to a 
 - **geometric** ops (:class:`GeometricOp`) return a 3x3 *forward* affine matrix
   (``forward_matrix``) in centred pixel coordinates (origin at the image centre, x right,
   y down): the input point ``p`` moves to ``A p`` (DAFA's feature ops give the inverse,
-  a sampling matrix, as ``grid_sample`` reads it). All geometric ops of a draw are composed into one matrix, applied to
-  the image with a single ``grid_sample`` and to the boxes' corners (:mod:`.affine`,
-  :mod:`.boxes`), so image and boxes move together;
+  a sampling matrix, as ``grid_sample`` reads it). All geometric ops of a draw are
+  composed into one matrix, applied to the image with a single ``grid_sample`` and to the
+  boxes' corners (:mod:`.affine`, :mod:`.boxes`), so image and boxes move together;
 - **photometric** ops (:class:`PhotometricOp`) act on pixel values scaled to [0, 1]
   (the augmenter un-normalises the preprocessed input first, :mod:`.pixels`), as PIL's
   ``ImageEnhance`` does: blend the image with a degenerate version of itself by the factor
@@ -29,8 +29,8 @@ from ..affine_matrices import homogeneous, stack_affine
 
 __all__ = [
     'ImageOp', 'GeometricOp', 'PhotometricOp', 'ImageHFlip', 'ImageScale', 'ImageRotate',
-    'ImageShearX', 'ImageShearY', 'ImageTranslateX', 'ImageTranslateY', 'Brightness', 'Contrast', 'Saturation',
-    'Sharpness', 'IMAGE_OPS', 'build_image_ops', 'grey'
+    'ImageShearX', 'ImageShearY', 'ImageTranslateX', 'ImageTranslateY', 'Brightness', 'Contrast',
+    'Saturation', 'Sharpness', 'IMAGE_OPS', 'build_image_ops', 'grey'
 ]
 
 # ITU-R 601 luma weights of (R, G, B), as PIL's convert('L')
@@ -238,8 +238,8 @@ class Sharpness(PhotometricOp):
 IMAGE_OPS: Dict[str, ImageOp] = {
     op.name: op
     for op in (ImageHFlip(), ImageScale(), ImageRotate(), ImageShearX(), ImageShearY(),
-               ImageTranslateX(), ImageTranslateY(),
-               Brightness(), Contrast(), Saturation(), Sharpness())
+               ImageTranslateX(), ImageTranslateY(), Brightness(), Contrast(), Saturation(),
+               Sharpness())
 }
 
 

@@ -43,8 +43,11 @@ class TSTMixin:
         **kwargs: the host algorithm's arguments.
     """
 
-    def __init__(self, augmenter: dict, augment_interval: int = 1,
-                 student_weight: float = 1.0, **kwargs) -> None:
+    def __init__(self,
+                 augmenter: dict,
+                 augment_interval: int = 1,
+                 student_weight: float = 1.0,
+                 **kwargs) -> None:
         if augment_interval < 1:
             raise ValueError(f'augment_interval must be >= 1, got {augment_interval}')
         if kwargs.get('teacher_trainable'):
@@ -93,8 +96,10 @@ class TSTMixin:
             log.update(self.augmenter_step(inputs, data_samples, augmenter_ow))
         with torch.no_grad():
             aug_inputs, aug_samples = self.augmenter(inputs, data_samples)
-        log.update({f'augmenter/{k}': torch.tensor(v)
-                    for k, v in self.augmenter.last_stats.items()})
+        log.update({
+            f'augmenter/{k}': torch.tensor(v)
+            for k, v in self.augmenter.last_stats.items()
+        })
         return torch.cat([inputs, aug_inputs]), list(data_samples) + aug_samples, log
 
     def augmenter_step(self, inputs: Tensor, data_samples: list,
@@ -145,13 +150,20 @@ class TST(TSTMixin, FpnTeacherDistill):
         **kwargs: ``SingleTeacherDistill``'s arguments.
     """
 
-    def __init__(self, augmenter: dict, teacher_forward: str = 'extract_feat',
-                 augment_interval: int = 1, student_weight: float = 1.0, **kwargs) -> None:
+    def __init__(self,
+                 augmenter: dict,
+                 teacher_forward: str = 'extract_feat',
+                 augment_interval: int = 1,
+                 student_weight: float = 1.0,
+                 **kwargs) -> None:
         if teacher_forward not in ('extract_feat', 'loss'):
             raise ValueError(f"teacher_forward must be 'extract_feat' or 'loss', got "
                              f'{teacher_forward!r}')
-        super().__init__(augmenter=augmenter, augment_interval=augment_interval,
-                         student_weight=student_weight, **kwargs)
+        super().__init__(
+            augmenter=augmenter,
+            augment_interval=augment_interval,
+            student_weight=student_weight,
+            **kwargs)
         self.teacher_forward = teacher_forward
 
     def loss(self, batch_inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
@@ -163,8 +175,11 @@ class TST(TSTMixin, FpnTeacherDistill):
 
     def student_side_parameters(self) -> Dict[str, Tensor]:
         """Every trainable parameter but the teacher's and the augmenter's."""
-        return {n: p for n, p in self.named_parameters()
-                if p.requires_grad and not n.startswith(('teacher.', 'augmenter.'))}
+        return {
+            n: p
+            for n, p in self.named_parameters()
+            if p.requires_grad and not n.startswith(('teacher.', 'augmenter.'))
+        }
 
     def train_step_preprocessed(self, inputs: Tensor, data_samples: list,
                                 optim_wrapper) -> Dict[str, Tensor]:

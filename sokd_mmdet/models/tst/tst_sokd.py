@@ -30,5 +30,7 @@ class TSTSoKD(TSTMixin, SoKD):
 
     def student_side_parameters(self) -> Dict[str, Tensor]:
         """SoKD's ``theta`` without the augmenter's parameters."""
-        return {n: p for n, p in super().student_side_parameters().items()
-                if not n.startswith('augmenter.')}
+        return {
+            n: p
+            for n, p in super().student_side_parameters().items() if not n.startswith('augmenter.')
+        }

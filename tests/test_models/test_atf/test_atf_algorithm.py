@@ -59,8 +59,11 @@ def _changed(before, module):
 
 
 def _bn_stats(module):
-    return {f'{n}.{s}' for n, m in module.named_modules() if isinstance(m, _BatchNorm)
-            for s in ('running_mean', 'running_var', 'num_batches_tracked')}
+    return {
+        f'{n}.{s}'
+        for n, m in module.named_modules() if isinstance(m, _BatchNorm)
+        for s in ('running_mean', 'running_var', 'num_batches_tracked')
+    }
 
 
 def test_atf_step_updates_teacher_and_student(tiny_data, tmp_path, batch):
@@ -90,8 +93,8 @@ def test_atf_step_updates_teacher_and_student(tiny_data, tmp_path, batch):
     assert 'teacher.loss' not in log
     assert not _changed(teacher, idle.teacher)
     for name, value in _snapshot(idle.architecture).items():
-        torch.testing.assert_close(value, model.architecture.state_dict()[name], rtol=0,
-                                   atol=0, msg=name)
+        torch.testing.assert_close(
+            value, model.architecture.state_dict()[name], rtol=0, atol=0, msg=name)
 
 
 def test_plain_distillation_step_leaves_the_teacher_unchanged(tiny_data, tmp_path, batch):
@@ -100,8 +103,7 @@ def test_plain_distillation_step_leaves_the_teacher_unchanged(tiny_data, tmp_pat
     for key in ('teacher_weight', 'teacher_task_weight', 'teacher_alpha'):
         cfg.model.pop(key)
     cfg.model.type = 'SingleTeacherDistill'
-    model, optim = _build(cfg, dict(type='OptimWrapper', optimizer=dict(type='AdamW',
-                                                                        lr=1e-3)))
+    model, optim = _build(cfg, dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3)))
     teacher, student = _snapshot(model.teacher), _snapshot(model.architecture)
     log = model.train_step(copy.deepcopy(batch), optim)
     assert torch.isfinite(log['distill.loss_atf0'])
@@ -123,13 +125,16 @@ def test_objectives_are_separated(tiny_data, tmp_path, batch):
     the student; the teacher's divergence term is D_alpha'(p_S || p_T) with alpha' =
     teacher_alpha, weighted by teacher_weight; its task loss is weighted by
     teacher_task_weight."""
-    model, _ = _build(_config(tiny_data, tmp_path, teacher_alpha=0.8, teacher_weight=0.5,
-                              teacher_task_weight=0.25))
+    model, _ = _build(
+        _config(
+            tiny_data, tmp_path, teacher_alpha=0.8, teacher_weight=0.5, teacher_task_weight=0.25))
     data = model.data_preprocessor(copy.deepcopy(batch), True)
     losses = model._losses(data['inputs'], data['data_samples'], update_teacher=True)
     teacher_terms = {k: v for k, v in losses.items() if k.startswith('teacher.')}
-    student_loss = model.parse_losses({k: v for k, v in losses.items()
-                                       if k not in teacher_terms})[0]
+    student_loss = model.parse_losses({
+        k: v
+        for k, v in losses.items() if k not in teacher_terms
+    })[0]
     teacher_loss = model.parse_losses(teacher_terms)[0]
     t_params = [p for p in model.teacher.parameters() if p.requires_grad]
     s_params = [p for p in model.architecture.parameters() if p.requires_grad]
@@ -147,32 +152,33 @@ def test_objectives_are_separated(tiny_data, tmp_path, batch):
     loss = model.distiller.distill_losses['loss_atf0']
     expected = 0.5 * loss.loss_weight * bernoulli_alpha_divergence(
         anchor_class_logits(s, 6), anchor_class_logits(t, 6), 0.8).mean()
-    torch.testing.assert_close(teacher_terms['teacher.distill.loss_atf0'], expected, rtol=1e-5,
-                               atol=0)
+    torch.testing.assert_close(
+        teacher_terms['teacher.distill.loss_atf0'], expected, rtol=1e-5, atol=0)
     # another order than the student's side: the check above tells them apart (random
     # detectors are close, so the orders differ by ~1e-4 relative, above its tolerance)
     assert not torch.allclose(expected.detach(), 0.5 * loss(s, t).detach(), rtol=1e-5, atol=0)
     with torch.no_grad():
         task = model.teacher(data['inputs'], data['data_samples'], mode='loss')
     for key in ('loss_cls', 'loss_bbox'):
-        torch.testing.assert_close(sum(losses[f'teacher.{key}']).detach(),
-                                   0.25 * sum(task[key]), rtol=1e-5, atol=0)
+        torch.testing.assert_close(
+            sum(losses[f'teacher.{key}']).detach(), 0.25 * sum(task[key]), rtol=1e-5, atol=0)
 
 
 def test_teacher_update_schedule(tiny_data, tmp_path):
-    model, _ = _build(_config(tiny_data, tmp_path, teacher_interval=2, teacher_begin=1,
-                              teacher_end=6))
-    assert [model.teacher_update_at(i) for i in range(8)] == [
-        False, True, False, True, False, True, False, False]
+    model, _ = _build(
+        _config(tiny_data, tmp_path, teacher_interval=2, teacher_begin=1, teacher_end=6))
+    assert [model.teacher_update_at(i)
+            for i in range(8)] == [False, True, False, True, False, True, False, False]
 
 
-def test_missing_teacher_optimiser_and_frozen_teacher_are_clear_errors(tiny_data, tmp_path,
-                                                                       batch):
+def test_missing_teacher_optimiser_and_frozen_teacher_are_clear_errors(tiny_data, tmp_path, batch):
     cfg = _config(tiny_data, tmp_path)
     model, optim = _build(cfg)
-    with pytest.raises(KeyError, match='ATF needs an optim_wrapper entry named "teacher" .it fine-tunes'):
+    with pytest.raises(
+            KeyError, match='ATF needs an optim_wrapper entry named "teacher" .it fine-tunes'):
         model.train_step(copy.deepcopy(batch), OptimWrapperDict(student=optim['student']))
-    with pytest.raises(KeyError, match='ATF needs an optim_wrapper entry named "teacher" .it fine-tunes'):
+    with pytest.raises(
+            KeyError, match='ATF needs an optim_wrapper entry named "teacher" .it fine-tunes'):
         model.train_step(copy.deepcopy(batch), optim['student'])
     with pytest.raises(ValueError, match='teacher_trainable must be True'):
         MODELS.build(dict(cfg.model, teacher_trainable=False))
@@ -191,8 +197,8 @@ def test_missing_teacher_optimiser_and_frozen_teacher_are_clear_errors(tiny_data
 def test_head_only_fine_tuning(tiny_data, tmp_path, batch):
     """teacher_trainable_modules=('bbox_head',): only the head moves, as in ATF + SoKD."""
     model, optim = _build(_config(tiny_data, tmp_path, teacher_trainable_modules=('bbox_head', )))
-    assert {n.split('.')[0] for n, p in model.teacher.named_parameters()
-            if p.requires_grad} == {'bbox_head'}
+    assert {n.split('.')[0]
+            for n, p in model.teacher.named_parameters() if p.requires_grad} == {'bbox_head'}
     teacher = _snapshot(model.teacher)
     log = model.train_step(copy.deepcopy(batch), optim)
     moved = _changed(teacher, model.teacher)

@@ -19,8 +19,8 @@ def _logits(seed=0, n=5, c=7, scale=3.0, dtype=torch.float64):
 
 def _kl_categorical(a, b):
     """KL(softmax(a) || softmax(b)) per row, through torch's own kl_div."""
-    return F.kl_div(b.log_softmax(-1), a.log_softmax(-1), log_target=True,
-                    reduction='none').sum(-1)
+    return F.kl_div(
+        b.log_softmax(-1), a.log_softmax(-1), log_target=True, reduction='none').sum(-1)
 
 
 def _kl_bernoulli(a, b):
@@ -75,8 +75,7 @@ def test_float32_is_accurate_next_to_the_limits(kind, alpha):
     at the same order (a naive float32 form is off by about 1e-7 / min(a, 1-a))."""
     a, b = _logits(10)
     ref = kind(a, b, alpha)
-    torch.testing.assert_close(kind(a.float(), b.float(), alpha).double(), ref, rtol=1e-5,
-                               atol=0)
+    torch.testing.assert_close(kind(a.float(), b.float(), alpha).double(), ref, rtol=1e-5, atol=0)
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -93,12 +92,14 @@ def test_other_orders_match_the_definition(alpha):
     a, b = _logits(3, scale=1.0)
     p, q = a.softmax(-1), b.softmax(-1)
     expected = (1 - (p**alpha * q**(1 - alpha)).sum(-1)) / (alpha * (1 - alpha))
-    torch.testing.assert_close(categorical_alpha_divergence(a, b, alpha), expected,
-                               rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(
+        categorical_alpha_divergence(a, b, alpha), expected, rtol=1e-10, atol=1e-12)
     # the mirror identity D_alpha(p || q) = D_(1-alpha)(q || p)
-    torch.testing.assert_close(categorical_alpha_divergence(a, b, alpha),
-                               categorical_alpha_divergence(b, a, 1 - alpha), rtol=1e-10,
-                               atol=1e-12)
+    torch.testing.assert_close(
+        categorical_alpha_divergence(a, b, alpha),
+        categorical_alpha_divergence(b, a, 1 - alpha),
+        rtol=1e-10,
+        atol=1e-12)
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -153,14 +154,12 @@ def test_alpha_divergence_on_log_probs_reduces_the_given_dim():
 def test_standardisation_over_classes():
     a, _ = _logits(8)
     z = standardize_logits(a, tau=2.0)
-    torch.testing.assert_close(z.mean(-1), torch.zeros(5, dtype=a.dtype), atol=1e-12,
-                               rtol=0)
-    torch.testing.assert_close(z.std(-1, correction=0), torch.full((5, ), 0.5, dtype=a.dtype),
-                               atol=1e-6, rtol=0)
+    torch.testing.assert_close(z.mean(-1), torch.zeros(5, dtype=a.dtype), atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        z.std(-1, correction=0), torch.full((5, ), 0.5, dtype=a.dtype), atol=1e-6, rtol=0)
     # invariant to a per-sample positive scale and shift: only the shape of the logits counts
     scale = torch.tensor([[0.1], [1.0], [5.0], [20.0], [3.0]], dtype=a.dtype)
-    torch.testing.assert_close(standardize_logits(a * scale - 7.0, tau=2.0), z, atol=1e-6,
-                               rtol=0)
+    torch.testing.assert_close(standardize_logits(a * scale - 7.0, tau=2.0), z, atol=1e-6, rtol=0)
 
 
 def test_standardisation_of_constant_logits_is_zero_with_finite_gradient():

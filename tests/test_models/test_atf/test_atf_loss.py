@@ -19,8 +19,14 @@ def _mmdet_rows(maps, c):
 
 
 def test_built_from_the_registry():
-    loss = MODELS.build(dict(_scope_='mmrazor', type='AlphaDivergenceLoss', alpha=0.3,
-                             kind='bernoulli', normalize=None, num_classes=4))
+    loss = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='AlphaDivergenceLoss',
+            alpha=0.3,
+            kind='bernoulli',
+            normalize=None,
+            num_classes=4))
     assert isinstance(loss, AlphaDivergenceLoss) and loss.alpha == 0.3
 
 
@@ -28,8 +34,8 @@ def test_built_from_the_registry():
                                              ('categorical', categorical_alpha_divergence)])
 def test_dense_map_is_the_mean_over_anchors_of_the_per_anchor_divergence(kind, divergence):
     s, t = _maps()
-    loss = AlphaDivergenceLoss(alpha=0.7, tau=2.0, kind=kind, normalize=None, num_classes=4,
-                               loss_weight=3.0)
+    loss = AlphaDivergenceLoss(
+        alpha=0.7, tau=2.0, kind=kind, normalize=None, num_classes=4, loss_weight=3.0)
     value = loss(s, t)
     assert value.shape == ()
     per_anchor = divergence(_mmdet_rows(t, 4) / 2.0, _mmdet_rows(s, 4) / 2.0, 0.7)
@@ -51,10 +57,10 @@ def test_forward_is_the_divergence_from_the_teacher_to_the_student():
 def test_classifier_logits_with_zscore():
     g = torch.Generator().manual_seed(2)
     s, t = torch.randn(8, 10, generator=g), 5 * torch.randn(8, 10, generator=g) + 2
-    loss = AlphaDivergenceLoss(alpha=0.5, tau=4.0, kind='categorical', normalize='zscore',
-                               num_classes=10)
-    expected = 16.0 * categorical_alpha_divergence(standardize_logits(t, 4.0),
-                                                   standardize_logits(s, 4.0), 0.5).mean()
+    loss = AlphaDivergenceLoss(
+        alpha=0.5, tau=4.0, kind='categorical', normalize='zscore', num_classes=10)
+    expected = 16.0 * categorical_alpha_divergence(
+        standardize_logits(t, 4.0), standardize_logits(s, 4.0), 0.5).mean()
     torch.testing.assert_close(loss(s, t), expected)
     # standardisation: a teacher that is only more confident (scaled, shifted logits)
     # teaches the same thing

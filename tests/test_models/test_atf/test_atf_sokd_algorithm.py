@@ -63,15 +63,17 @@ def test_only_the_teacher_head_is_trainable(tiny_data, tmp_path):
     trainable = {n.split('.')[0] for n, p in model.teacher.named_parameters() if p.requires_grad}
     assert trainable == {'bbox_head'}
     # the teacher optimiser holds the head's parameters; the student's none of the teacher's
-    teacher_params = {id(p) for g in optim['teacher'].param_groups for p in g['params']
-                      if p.requires_grad}
+    teacher_params = {
+        id(p)
+        for g in optim['teacher'].param_groups
+        for p in g['params'] if p.requires_grad
+    }
     assert teacher_params == {id(p) for p in model.teacher.bbox_head.parameters()}
     student_params = {id(p) for g in optim['student'].param_groups for p in g['params']}
     assert not student_params & {id(p) for p in model.teacher.parameters()}
 
 
-def test_step_fine_tunes_the_head_and_leaves_the_student_step_as_sokd(tiny_data, tmp_path,
-                                                                       batch):
+def test_step_fine_tunes_the_head_and_leaves_the_student_step_as_sokd(tiny_data, tmp_path, batch):
     model, optim = _build(_config(tiny_data, tmp_path))
     teacher, student = _snapshot(model.teacher), _snapshot(model.architecture)
     policy = _snapshot(model.distiller.dafa)
@@ -92,49 +94,53 @@ def test_step_fine_tunes_the_head_and_leaves_the_student_step_as_sokd(tiny_data,
     idle_log = idle.train_step(copy.deepcopy(batch), idle_optim)
     assert not any(k.startswith('teacher.') for k in idle_log)
     assert not _changed(teacher, idle.teacher)
-    for mod, ref in ((idle.architecture, model.architecture),
-                     (idle.distiller.dafa, model.distiller.dafa)):
+    for mod, ref in ((idle.architecture, model.architecture), (idle.distiller.dafa,
+                                                               model.distiller.dafa)):
         for name, value in _snapshot(mod).items():
-            torch.testing.assert_close(value, ref.state_dict()[name], rtol=0, atol=0,
-                                       msg=name)
+            torch.testing.assert_close(value, ref.state_dict()[name], rtol=0, atol=0, msg=name)
     torch.testing.assert_close(idle_log['loss'], log['loss'], rtol=0, atol=0)
 
 
 def test_teacher_objective_reaches_only_the_head(tiny_data, tmp_path, batch):
     """The teacher's terms: its task loss and D_alpha'(p_S || p_T) on the head's logits,
     with no gradient into the student, the frozen teacher parts or the policy."""
-    model, optim = _build(_config(tiny_data, tmp_path, teacher_alpha=0.8, teacher_weight=0.5,
-                                  teacher_task_weight=0.25))
+    model, optim = _build(
+        _config(
+            tiny_data, tmp_path, teacher_alpha=0.8, teacher_weight=0.5, teacher_task_weight=0.25))
     data = model.data_preprocessor(copy.deepcopy(batch), True)
     model._teacher_step = True
     losses = model.loss(data['inputs'], data['data_samples'])
     terms = model._teacher_terms
-    assert sorted(k for k in terms if 'distill' in k) == [
-        f'teacher.distill.loss_atf{i}' for i in range(5)]
+    assert sorted(k for k in terms
+                  if 'distill' in k) == [f'teacher.distill.loss_atf{i}' for i in range(5)]
     teacher_loss = model.parse_losses(dict(terms))[0]
     student_loss = model.parse_losses(losses)[0]
-    others = [p for n, p in model.named_parameters()
-              if p.requires_grad and not n.startswith('teacher.')]
-    assert all(g is None for g in torch.autograd.grad(teacher_loss, others, allow_unused=True,
-                                                      retain_graph=True))
+    others = [
+        p for n, p in model.named_parameters() if p.requires_grad and not n.startswith('teacher.')
+    ]
+    assert all(
+        g is None
+        for g in torch.autograd.grad(teacher_loss, others, allow_unused=True, retain_graph=True))
     head = list(model.teacher.bbox_head.parameters())
-    assert all(g is None for g in torch.autograd.grad(student_loss, head, allow_unused=True,
-                                                      retain_graph=True))
-    cls_grad = torch.autograd.grad(terms['teacher.distill.loss_atf0'],
-                                   model.teacher.bbox_head.retina_cls.weight,
-                                   retain_graph=True)[0]
+    assert all(
+        g is None
+        for g in torch.autograd.grad(student_loss, head, allow_unused=True, retain_graph=True))
+    cls_grad = torch.autograd.grad(
+        terms['teacher.distill.loss_atf0'],
+        model.teacher.bbox_head.retina_cls.weight,
+        retain_graph=True)[0]
     assert cls_grad.abs().sum() > 0  # the divergence reaches the head through live logits
     # the value of level 0 from the recorded (unrefined) logits
     s = model.distiller.get_record(recorder='cls', from_student=True, record_idx=0)
     t = model.distiller.get_record(recorder='cls', from_student=False, record_idx=0)
     expected = 0.5 * 10 * bernoulli_alpha_divergence(
         anchor_class_logits(s, 6), anchor_class_logits(t, 6), 0.8).mean()
-    torch.testing.assert_close(terms['teacher.distill.loss_atf0'].detach(), expected,
-                               rtol=1e-5, atol=0)
+    torch.testing.assert_close(
+        terms['teacher.distill.loss_atf0'].detach(), expected, rtol=1e-5, atol=0)
     with torch.no_grad():
         task = model.teacher(data['inputs'], data['data_samples'], mode='loss')
-    torch.testing.assert_close(sum(terms['teacher.loss_cls']).detach(),
-                               0.25 * sum(task['loss_cls']), rtol=1e-5, atol=0)
+    torch.testing.assert_close(
+        sum(terms['teacher.loss_cls']).detach(), 0.25 * sum(task['loss_cls']), rtol=1e-5, atol=0)
 
 
 def test_dafa_refines_features_but_not_the_logits(tiny_data, tmp_path, batch):
@@ -143,8 +149,8 @@ def test_dafa_refines_features_but_not_the_logits(tiny_data, tmp_path, batch):
     model.loss(data['inputs'], data['data_samples'])
     get = model.distiller.get_record
     for i in range(5):
-        torch.testing.assert_close(get('cls', False, i), get('cls', False, i, augment=False),
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            get('cls', False, i), get('cls', False, i, augment=False), rtol=0, atol=0)
     refined = get('fpn', False, 0)
     original = get('fpn', False, 0, augment=False)
     assert any(not torch.equal(r, o) for r, o in zip(refined, original))
@@ -171,8 +177,8 @@ def test_teacher_update_schedule_and_resumed_counter(tiny_data, tmp_path, batch)
     logs = [model.train_step(copy.deepcopy(batch), optim) for _ in range(3)]
     assert ['teacher.loss' in log for log in logs] == [False, True, False]
     assert int(model.train_iter) == 3  # a buffer: checkpointed with the model
-    resumed, resumed_optim = _build(_config(tiny_data, tmp_path, teacher_interval=2,
-                                            teacher_begin=1))
+    resumed, resumed_optim = _build(
+        _config(tiny_data, tmp_path, teacher_interval=2, teacher_begin=1))
     resumed.load_state_dict(model.state_dict())
     assert 'teacher.loss' in resumed.train_step(copy.deepcopy(batch), resumed_optim)
 
@@ -180,8 +186,7 @@ def test_teacher_update_schedule_and_resumed_counter(tiny_data, tmp_path, batch)
 def test_clear_errors(tiny_data, tmp_path, batch):
     cfg = _config(tiny_data, tmp_path)
     with pytest.raises(ValueError, match="'cls' .* is inside the fine-tuned 'bbox_head'"):
-        MODELS.build(dict(cfg.model, distiller=dict(cfg.model.distiller,
-                                                    unrefined_recorders=())))
+        MODELS.build(dict(cfg.model, distiller=dict(cfg.model.distiller, unrefined_recorders=())))
     with pytest.raises(ValueError, match="'fpn' .neck. is inside the fine-tuned 'neck'"):
         MODELS.build(dict(cfg.model, teacher_trainable_modules=('neck', 'bbox_head')))
     with pytest.raises(ValueError, match="the teacher has no module 'head'"):
@@ -191,15 +196,17 @@ def test_clear_errors(tiny_data, tmp_path, batch):
     with pytest.raises(ValueError, match='remove teacher_forward'):
         MODELS.build(dict(cfg.model, teacher_forward='loss'))
     with pytest.raises(ValueError, match='unrefined_recorders: .logits. is not a teacher'):
-        MODELS.build(dict(cfg.model, distiller=dict(cfg.model.distiller,
-                                                    unrefined_recorders=('logits', ))))
+        MODELS.build(
+            dict(cfg.model, distiller=dict(cfg.model.distiller, unrefined_recorders=('logits', ))))
     # the backbone feeds the refined FPN records: caught at the first teacher step
-    upstream, optim = _build(_config(tiny_data, tmp_path,
-                                     teacher_trainable_modules=('backbone', 'bbox_head')))
-    with pytest.raises(RuntimeError, match="teacher recorder 'fpn' is computed from the "
-                                           'fine-tuned'):
+    upstream, optim = _build(
+        _config(tiny_data, tmp_path, teacher_trainable_modules=('backbone', 'bbox_head')))
+    with pytest.raises(
+            RuntimeError, match="teacher recorder 'fpn' is computed from the "
+            'fine-tuned'):
         upstream.train_step(copy.deepcopy(batch), optim)
     model, optim = _build(cfg)
     with pytest.raises(KeyError, match='ATFSoKD needs an optim_wrapper entry named "teacher"'):
-        model.train_step(copy.deepcopy(batch),
-                         OptimWrapperDict(student=optim['student'], policy=optim['policy']))
+        model.train_step(
+            copy.deepcopy(batch),
+            OptimWrapperDict(student=optim['student'], policy=optim['policy']))

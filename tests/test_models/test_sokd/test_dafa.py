@@ -6,8 +6,11 @@ import pytest
 import torch
 
 import sokd_mmdet  # noqa: F401  (compatibility layer before mmrazor)
+
+# isort: split
 from mmrazor.registry import MODELS
-from sokd_mmdet.models.sokd.dafa.dafa import DEFAULT_OPS, DAFA
+
+from sokd_mmdet.models.sokd.dafa.dafa import DAFA, DEFAULT_OPS
 from sokd_mmdet.models.sokd.dafa.policy import relax_gradient
 
 SHAPES = [(2, 8, 32, 32), (2, 8, 16, 16), (2, 8, 8, 8), (2, 8, 4, 4), (2, 8, 2, 2)]
@@ -59,16 +62,21 @@ def test_registry_build_and_defaults():
     assert torch.equal(dafa.weights.data, torch.zeros(36))
     assert torch.equal(dafa.probs.data, torch.full((36, 2), 0.5))
     assert torch.equal(dafa.magnitudes.data, torch.full((36, 2), 0.5))
-    assert [p.shape for p in dafa.control_variate.parameters()] == [(64, 36 * 4), (64, ),
-                                                                    (1, 64), (1, )]
+    assert [p.shape for p in dafa.control_variate.parameters()] == [(64, 36 * 4), (64, ), (1, 64),
+                                                                    (1, )]
     assert dafa.policy_parameters() == (dafa.weights, dafa.probs, dafa.magnitudes)
     assert dafa.enabled and dafa.draw == 'batch' and dafa.temperature == 0.5
     # Only the policy and the control variate are parameters; the sub-policy table is
     # derived from the config and not saved.
-    assert {k for k in dafa.state_dict() if not k.startswith('control_variate')} == {
-        'weights', 'probs', 'magnitudes', '_extra_state'}
-    small = DAFA(ops=('Rotate', 'Cutout', 'Noise'), num_ops=2, estimator='reinforce',
-                 init_prob=0.3, init_magnitude=0.1)
+    assert {k
+            for k in dafa.state_dict() if not k.startswith('control_variate')
+            } == {'weights', 'probs', 'magnitudes', '_extra_state'}
+    small = DAFA(
+        ops=('Rotate', 'Cutout', 'Noise'),
+        num_ops=2,
+        estimator='reinforce',
+        init_prob=0.3,
+        init_magnitude=0.1)
     assert small.num_sub_policies == 3 and small.control_variate is None
     assert small.sub_policy_name(1) == 'Rotate+Noise'
     assert torch.equal(small.probs.data, torch.full((3, 2), 0.3))
@@ -113,8 +121,8 @@ def test_forward_shapes_and_identities():
 def test_forward_matches_the_ops_applied_image_by_image(draw):
     dafa = DAFA(ops=NO_NOISE, draw=draw, seed=3)
     with torch.no_grad():
-        dafa.weights.copy_(torch.randn(dafa.num_sub_policies, generator=torch.Generator()
-                                       .manual_seed(1)))
+        dafa.weights.copy_(
+            torch.randn(dafa.num_sub_policies, generator=torch.Generator().manual_seed(1)))
         dafa.magnitudes.uniform_(0.2, 1.0)
     n = 6
     feats = levels([(n, 8, 16, 12), (n, 8, 8, 6)])
@@ -138,8 +146,8 @@ def test_op_params_are_shared_by_levels_of_any_channel_count():
     assert torch.equal(narrow['Cutout']['centre'], wide['Cutout']['centre'])
     assert dafa.op_params(3, 4, 'cpu') is narrow  # cached until the next draw
     dafa.resample(3)
-    assert not torch.equal(dafa.op_params(3, 4, 'cpu')['Cutout']['centre'],
-                           narrow['Cutout']['centre'])
+    assert not torch.equal(
+        dafa.op_params(3, 4, 'cpu')['Cutout']['centre'], narrow['Cutout']['centre'])
 
 
 def test_forward_is_deterministic_within_a_draw_and_noise_differs_per_level():
@@ -201,13 +209,14 @@ def test_relax_grads_fill_and_accumulate():
     assert dafa.magnitudes.grad is None
     # It is the estimator of the draw (recomputed from the module's own state).
     draw = dafa._draw
-    g_w, g_p, cv_grads = relax_gradient(0.8, dafa.weights, dafa.probs, draw.noise,
-                                        draw.outcome, dafa.control_variate, 0.5)
+    g_w, g_p, cv_grads = relax_gradient(0.8, dafa.weights, dafa.probs, draw.noise, draw.outcome,
+                                        dafa.control_variate, 0.5)
     torch.testing.assert_close(dafa.weights.grad, g_w)
     torch.testing.assert_close(dafa.probs.grad, g_p)
     # A second call accumulates.
-    first = [q.grad.clone() for q in [dafa.weights, dafa.probs,
-                                      *dafa.control_variate.parameters()]]
+    first = [
+        q.grad.clone() for q in [dafa.weights, dafa.probs, *dafa.control_variate.parameters()]
+    ]
     dafa.relax_grads(0.8)
     for q, g in zip([dafa.weights, dafa.probs, *dafa.control_variate.parameters()], first):
         torch.testing.assert_close(q.grad, 2 * g)
@@ -307,8 +316,8 @@ def test_policy_summary_at_init_and_in_general():
     best = int(pi.argmax())
     assert summary['top_sub_policies'][0] == (dafa.sub_policy_name(best),
                                               pytest.approx(float(pi[best])))
-    assert [v for _, v in summary['top_sub_policies']] == sorted(
-        [v for _, v in summary['top_sub_policies']], reverse=True)
+    assert [v for _, v in summary['top_sub_policies']
+            ] == sorted([v for _, v in summary['top_sub_policies']], reverse=True)
 
 
 def test_clamp_refuses_a_non_finite_policy():

@@ -51,8 +51,10 @@ def test_registry_attributes():
 
 
 def test_build_ops_errors():
-    with pytest.raises(ValueError, match=r"unknown DAFA feature op\(s\) \['Solarize'\].*"
-                       r"valid ops are .*'ChannelDrop'"):
+    with pytest.raises(
+            ValueError,
+            match=r"unknown DAFA feature op\(s\) \['Solarize'\].*"
+            r"valid ops are .*'ChannelDrop'"):
         build_ops(['Rotate', 'Solarize'])
     with pytest.raises(ValueError, match='distinct'):
         build_ops(['Rotate', 'Rotate'])
@@ -99,7 +101,8 @@ def test_translate_by_two_cells_is_a_zero_filled_roll(name, axis, sign):
 
 @pytest.mark.parametrize('name,m,matrix', [
     ('Rotate', 0.6, lambda v: [[math.cos(v * math.pi / 180), -math.sin(v * math.pi / 180), 0],
-                                [math.sin(v * math.pi / 180), math.cos(v * math.pi / 180), 0]]),
+                               [math.sin(v * math.pi / 180),
+                                math.cos(v * math.pi / 180), 0]]),
     ('ShearX', 0.8, lambda v: [[1, v, 0], [0, 1, 0]]),
     ('ShearY', 0.3, lambda v: [[1, 0, 0], [v, 1, 0]]),
 ])
@@ -128,8 +131,7 @@ def test_cutout_zeroes_a_square_of_the_expected_size():
     x = torch.rand(3, 4, 20, 30, dtype=torch.float64) + 1  # no zeros of its own
     # Side 0.2 of each side -> 4 x 6 cells for centres whose square falls on cell edges; a
     # centre at the corner keeps only the quarter inside the map (2 x 3 cells).
-    params = {'centre': torch.tensor([[0.5, 0.5], [0.4, 0.55], [0.0, 0.0]],
-                                     dtype=torch.float64)}
+    params = {'centre': torch.tensor([[0.5, 0.5], [0.4, 0.55], [0.0, 0.0]], dtype=torch.float64)}
     out = op.apply(x, mag(1.0, torch.float64), params)
     zero = (out.abs() < 1e-9)
     assert (zero == zero[:, :1]).all()  # the same cells in every channel
@@ -159,8 +161,7 @@ def test_cutout_border_cells_keep_their_uncovered_share():
 
 def test_noise_std_relative_to_feature_std():
     op = FEATURE_OPS['Noise']
-    x = torch.randn(2, 8, 32, 32, generator=gen()) * torch.tensor([3.0, 0.5])[:, None, None,
-                                                                              None]
+    x = torch.randn(2, 8, 32, 32, generator=gen()) * torch.tensor([3.0, 0.5])[:, None, None, None]
     out = op.apply(x, mag(0.6), {}, gen(5))
     ratio = (out - x).flatten(1).std(dim=1) / x.flatten(1).std(dim=1)
     # 8192 samples per image: the std estimate is within ~1%; expected 0.6 * 0.1.

@@ -3,11 +3,12 @@ import pytest
 import torch
 
 from sokd_mmdet.models.sokd.dafa.policy import (Outcome, PolicyNoise, build_control_variate,
-                                           check_estimator, conditional_relaxed_sample,
-                                           control_variate_input, draw_noise, flag_patterns,
-                                           enumerate_sub_policies, joint_log_probs, log_prob,
-                                           relax_gradient, relax_gradient_per_draw,
-                                           relaxed_sample, sample_outcome)
+                                                check_estimator, conditional_relaxed_sample,
+                                                control_variate_input, draw_noise,
+                                                enumerate_sub_policies, flag_patterns,
+                                                joint_log_probs, log_prob, relax_gradient,
+                                                relax_gradient_per_draw, relaxed_sample,
+                                                sample_outcome)
 
 D = torch.float64
 

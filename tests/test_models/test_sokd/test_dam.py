@@ -5,7 +5,10 @@ import pytest
 import torch
 
 import sokd_mmdet  # noqa: F401  (compat layer first: mmrazor does not import without it)
+
+# isort: split
 from mmrazor.registry import MODELS
+
 from sokd_mmdet.models.sokd.dam import DAM
 
 IN_CH = 8
@@ -13,7 +16,8 @@ IN_CH = 8
 
 def build(**kwargs):
     torch.manual_seed(0)
-    return MODELS.build(dict(_scope_='mmrazor', type='DAM', in_channels=IN_CH, feat_channels=4, **kwargs))
+    return MODELS.build(
+        dict(_scope_='mmrazor', type='DAM', in_channels=IN_CH, feat_channels=4, **kwargs))
 
 
 def feats(seed, n=2, h=6, w=9):
@@ -30,8 +34,8 @@ def box_iou(a, b):
 def test_build_and_config_errors():
     dam = build()
     assert isinstance(dam, DAM)
-    assert (dam.topk, dam.mutual, dam.supervision, dam.peak_kernel) == (8, 'geometric',
-                                                                         'mutual', 3)
+    assert (dam.topk, dam.mutual, dam.supervision, dam.peak_kernel) == (8, 'geometric', 'mutual',
+                                                                        3)
     assert dam.loss_gt_weights == dict(heatmap=1.0, wh=0.1, offset=1.0)
     assert build(loss_gt_weights=dict(wh=0.5)).loss_gt_weights == dict(
         heatmap=1.0, wh=0.5, offset=1.0)
@@ -106,8 +110,8 @@ def test_masks_are_detached_union_of_at_most_topk_boxes(weighted):
     reg = dam.regions(out_s, out_t)
     assert reg['boxes'].shape == (3, 3, 4) and reg['scores'].shape == (3, 3)
     assert all(not v.requires_grad for v in reg.values())
-    torch.testing.assert_close(
-        reg['mutual'], torch.sqrt(out_s['heatmap'] * out_t['heatmap']).detach())
+    torch.testing.assert_close(reg['mutual'],
+                               torch.sqrt(out_s['heatmap'] * out_t['heatmap']).detach())
     # the union of the topk boxes (in cells, cell centres inside), rebuilt box by box
     boxes, scores = reg['boxes'], reg['scores']
     ys = torch.arange(8).view(1, 8, 1) + 0.5

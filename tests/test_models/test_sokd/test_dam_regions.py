@@ -5,12 +5,11 @@ import pytest
 import torch
 
 from sokd_mmdet.models.sokd.dam.regions import (local_peaks, mutual_heatmap, region_masks,
-                                           topk_regions)
+                                                topk_regions)
 
 # (seed, N, H, W, k): batch > 1, non-square maps, k above the number of peaks (small maps
 # have few peaks), and H * W < k (the 2 x 3 map).
-CASES = [(0, 2, 7, 9, 8), (1, 3, 5, 4, 8), (2, 1, 11, 6, 30), (3, 2, 2, 3, 8),
-         (4, 2, 16, 13, 5)]
+CASES = [(0, 2, 7, 9, 8), (1, 3, 5, 4, 8), (2, 1, 11, 6, 30), (3, 2, 2, 3, 8), (4, 2, 16, 13, 5)]
 
 
 # --- slow references: plain Python loops over images, cells and boxes -------------------

@@ -1,11 +1,12 @@
-"""CenterNet targets and loss for DAM against slow references (sokd_mmdet/models/sokd/dam/targets.py)."""
+"""CenterNet targets and loss for DAM against slow references
+(sokd_mmdet/models/sokd/dam/targets.py)."""
 import math
 
 import pytest
 import torch
 
 from sokd_mmdet.models.sokd.dam.targets import (centernet_targets, gaussian_focal_loss,
-                                           gaussian_radius)
+                                                gaussian_radius)
 
 
 # --- slow references: scalar maths and plain loops ----------------------------------------

@@ -27,9 +27,9 @@ from mmrazor.registry import MODELS
 from torch.func import functional_call
 
 from conftest import config_path, shrink_retinanet, tiny_options
+from sokd_mmdet.models.sokd.dam import DAM
 from sokd_mmdet.models.sokd.policy_step import INNER, OUTER, random_stream
 from sokd_mmdet.models.sokd.virtual_steps import optimizer_step
-from sokd_mmdet.models.sokd.dam import DAM
 
 mmcv_nms = importlib.import_module('mmcv.ops.nms')  # the module (mmcv.ops.nms is a function)
 
@@ -72,8 +72,8 @@ def float64_nms(monkeypatch):
 
 def _shrink_faster_rcnn(detector: dict, width: int) -> None:
     detector['backbone'].update(depth=18, base_channels=width)
-    detector['neck'].update(in_channels=[width, 2 * width, 4 * width, 8 * width],
-                            out_channels=2 * width)
+    detector['neck'].update(
+        in_channels=[width, 2 * width, 4 * width, 8 * width], out_channels=2 * width)
     detector['rpn_head'].update(in_channels=2 * width, feat_channels=2 * width)
     detector['roi_head']['bbox_roi_extractor']['out_channels'] = 2 * width
     detector['roi_head']['bbox_head'].update(in_channels=2 * width, fc_out_channels=4 * width)
@@ -88,8 +88,8 @@ def _config(name, tiny_data, tmp_path, supervision, masked_softmax=False, **mode
     shrink = shrink_retinanet if name == RETINA else _shrink_faster_rcnn
     shrink(cfg.model.architecture, WIDTH)
     shrink(cfg.model.teacher, WIDTH)
-    cfg.model.distiller.dam.update(in_channels=2 * WIDTH, feat_channels=WIDTH,
-                                   supervision=supervision)
+    cfg.model.distiller.dam.update(
+        in_channels=2 * WIDTH, feat_channels=WIDTH, supervision=supervision)
     cfg.model.distiller.dafa.update(init_prob=0.999)  # the forced sub-policy is applied
     for loss in cfg.model.distiller.distill_losses.values():
         loss.masked_softmax = masked_softmax
@@ -142,14 +142,13 @@ def _brute_force(model, student_ow, k, inputs, samples, held_out, virtual_step, 
     """Central differences of f(m) in the two magnitudes of sub-policy k, and f(m) - L_val."""
     dafa = model.distiller.dafa
     theta = model.student_side_parameters()
-    step = (optimizer_step(student_ow.optimizer, list(theta.values()),
-                           student_ow.clip_grad_kwargs)
-            if virtual_step == 'optimizer' else (lambda g: [-LR * x for x in g]))
+    step = (
+        optimizer_step(student_ow.optimizer, list(theta.values()), student_ow.clip_grad_kwargs)
+        if virtual_step == 'optimizer' else (lambda g: [-LR * x for x in g]))
     outer_data = (inputs, samples) if held_out is None else held_out[:2]
 
     def run(params, mode, data):
-        buffers = {n: b.clone() for n, b in model.named_buffers()
-                   if not n.startswith('teacher.')}
+        buffers = {n: b.clone() for n, b in model.named_buffers() if not n.startswith('teacher.')}
         with random_stream(SEED, inputs.device):
             out = functional_call(model, {**params, **buffers}, data, {'mode': mode})
         return model.parse_losses(out)[0]
@@ -166,8 +165,7 @@ def _brute_force(model, student_ow, k, inputs, samples, held_out, virtual_step, 
         value = run(dict(theta), INNER, (inputs, samples))
         grads = torch.autograd.grad(value, list(theta.values()), allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), grads)]
-        virtual = {n: p.detach() + d.detach()
-                   for (n, p), d in zip(theta.items(), step(grads))}
+        virtual = {n: p.detach() + d.detach() for (n, p), d in zip(theta.items(), step(grads))}
         with torch.no_grad():
             return float(l_val(virtual))
 
@@ -186,10 +184,10 @@ def _brute_force(model, student_ow, k, inputs, samples, held_out, virtual_step, 
             with model.distiller.released_masks(), model.distiller.dafa_off():
                 value = run(dict(theta), INNER, (inputs, samples))
             grads = torch.autograd.grad(value, list(theta.values()), allow_unused=True)
-            grads = [torch.zeros_like(p) if g is None else g
-                     for p, g in zip(theta.values(), grads)]
-            virtual = {n: p.detach() + d.detach()
-                       for (n, p), d in zip(theta.items(), step(grads))}
+            grads = [
+                torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), grads)
+            ]
+            virtual = {n: p.detach() + d.detach() for (n, p), d in zip(theta.items(), step(grads))}
             with torch.no_grad():
                 reward -= float(l_val(virtual))
     with torch.no_grad():
@@ -206,13 +204,18 @@ def _policy_step(model, student_ow, data, outer_batch):
 
 
 @pytest.mark.parametrize('name,supervision,outer_batch,ops', CASES)
-def test_policy_step_equals_brute_force(name, supervision, outer_batch, ops, tiny_data,
-                                        tmp_path):
+def test_policy_step_equals_brute_force(name, supervision, outer_batch, ops, tiny_data, tmp_path):
     baseline = 'before_step' if ops == ('ShearY', 'Noise') else 'unaugmented_step'
-    model, student_ow, data, k = _setup(name, tiny_data, tmp_path, supervision, ops,
-                                        outer_batch=outer_batch, reward_baseline=baseline)
+    model, student_ow, data, k = _setup(
+        name,
+        tiny_data,
+        tmp_path,
+        supervision,
+        ops,
+        outer_batch=outer_batch,
+        reward_baseline=baseline)
     grad_m, reward, (inputs, samples, held_out) = _policy_step(model, student_ow, data,
-                                                                outer_batch)
+                                                               outer_batch)
     # only the drawn sub-policy's magnitudes get a gradient
     others = torch.ones_like(grad_m, dtype=torch.bool)
     others[k] = False
@@ -229,8 +232,8 @@ def test_policy_step_equals_brute_force(name, supervision, outer_batch, ops, tin
 
 def test_policy_step_with_the_mask_aware_cwd_equals_brute_force(tiny_data, tmp_path):
     """SoKDLoss(masked_softmax=True): CWD's softmax over DAM's masked positions only."""
-    model, student_ow, data, k = _setup(RETINA, tiny_data, tmp_path, 'gt',
-                                        ('ShearX', 'ChannelDrop'), masked_softmax=True)
+    model, student_ow, data, k = _setup(
+        RETINA, tiny_data, tmp_path, 'gt', ('ShearX', 'ChannelDrop'), masked_softmax=True)
     assert all(m.masked_softmax for m in model.distiller.distill_losses.values())
     grad_m, reward, (inputs, samples, held_out) = _policy_step(model, student_ow, data, 'same')
     brute, brute_reward = _brute_force(model, student_ow, k, inputs, samples, held_out, 'sgd')
@@ -241,8 +244,8 @@ def test_policy_step_with_the_mask_aware_cwd_equals_brute_force(tiny_data, tmp_p
 
 @pytest.mark.parametrize('outer_batch,ops', [('same', ('Rotate', 'ChannelDrop')),
                                              ('previous', ('Cutout', 'ChannelShuffle'))])
-def test_faster_rcnn_with_proposals_held_equals_brute_force(outer_batch, ops, tiny_data,
-                                                            tmp_path, monkeypatch):
+def test_faster_rcnn_with_proposals_held_equals_brute_force(outer_batch, ops, tiny_data, tmp_path,
+                                                            monkeypatch):
     """The gap of Faster R-CNN above is the proposals' boxes: hold them per batch (the
     first proposals computed for a batch are reused by every pass) and the policy step
     equals the brute force to its noise floor."""
@@ -256,26 +259,29 @@ def test_faster_rcnn_with_proposals_held_equals_brute_force(outer_batch, ops, ti
         return copy.deepcopy(held[key])  # the RoI head pops fields of its input
 
     monkeypatch.setattr(RPNHead, 'predict_by_feat', held_proposals)
-    model, student_ow, data, k = _setup(FASTER, tiny_data, tmp_path, 'gt', ops,
-                                        outer_batch=outer_batch)
+    model, student_ow, data, k = _setup(
+        FASTER, tiny_data, tmp_path, 'gt', ops, outer_batch=outer_batch)
     grad_m, reward, (inputs, samples, held_out) = _policy_step(model, student_ow, data,
-                                                                outer_batch)
+                                                               outer_batch)
     assert held  # the proposals went through the held path
     brute, brute_reward = _brute_force(model, student_ow, k, inputs, samples, held_out, 'sgd')
     assert brute.abs().min() > 1e-6, brute
     # the brute force's own noise floor on this detector: its steps 1e-5 and 1e-7 move it
     # by up to 1e-2 relative (1e-6: within 1e-3 of the policy step, 1e-3 of the larger entry)
-    torch.testing.assert_close(grad_m[k], brute, rtol=1e-3,
-                               atol=1e-3 * float(brute.abs().max()))
+    torch.testing.assert_close(grad_m[k], brute, rtol=1e-3, atol=1e-3 * float(brute.abs().max()))
     assert reward == pytest.approx(brute_reward, rel=1e-6, abs=1e-12)
 
 
 def test_optimizer_virtual_step_equals_brute_force(tiny_data, tmp_path):
     """virtual_step='optimizer': the student's AdamW update, from its state after one real
     step, and its gradient clipping (max_norm 10, active here)."""
-    model, student_ow, data, k = _setup(RETINA, tiny_data, tmp_path, 'gt',
-                                        ('Rotate', 'ChannelDrop'), virtual_step='optimizer',
-                                        virtual_lr=None)
+    model, student_ow, data, k = _setup(
+        RETINA,
+        tiny_data,
+        tmp_path,
+        'gt', ('Rotate', 'ChannelDrop'),
+        virtual_step='optimizer',
+        virtual_lr=None)
     with student_ow.optim_context(model):
         loss = model.parse_losses(model.loss(data[1]['inputs'], data[1]['data_samples']))[0]
     student_ow.update_params(loss)  # AdamW now has moments and a step count
@@ -286,8 +292,7 @@ def test_optimizer_virtual_step_equals_brute_force(tiny_data, tmp_path):
     torch.testing.assert_close(grad_m[k], brute, rtol=1e-4, atol=1e-12)
 
 
-def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_path,
-                                                               monkeypatch):
+def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_path, monkeypatch):
     """DAM's masks and the ops' random draws come from the inner forward only; the reward's
     un-augmented baseline decodes its own masks once (DAFA off: no op is drawn)."""
     model, student_ow, data, _ = _setup(RETINA, tiny_data, tmp_path, 'gt',
@@ -295,9 +300,11 @@ def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_pa
     calls = {'masks': 0, 'sample': 0}
 
     def counted(key, fn):
+
         def wrapper(*args, **kwargs):
             calls[key] += 1
             return fn(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(DAM, 'masks', counted('masks', DAM.masks))

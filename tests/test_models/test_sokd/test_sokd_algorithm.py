@@ -15,8 +15,7 @@ SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 SOKD_FASTER = 'quickstart/sokd_cwd_faster-rcnn_r34_r18_shapes.py'
 
 
-def _setup(name, tiny_data, tmp_path, teacher_ckpt=None, dafa_alone=False,
-           **model_overrides):
+def _setup(name, tiny_data, tmp_path, teacher_ckpt=None, dafa_alone=False, **model_overrides):
     init_default_scope('mmdet')
     cfg = Config.fromfile(config_path(name))
     cfg.merge_from_dict(tiny_options(tiny_data, str(tmp_path), teacher_ckpt=teacher_ckpt))
@@ -59,13 +58,15 @@ def test_train_step_updates_student_and_policy_not_teacher(name, tiny_data, tmp_
         assert torch.isfinite(torch.as_tensor(log[key]))
     sokd_terms = [k for k in log if k.startswith('distill.') and k.endswith('_masked')]
     # one masked term per distilled FPN level (P3-P5 in the built-in-data configs)
-    assert sorted(sokd_terms) == [f'distill.{k}_masked'
-                                  for k in sorted(model.distiller.loss_forward_mappings)]
+    assert sorted(sokd_terms) == [
+        f'distill.{k}_masked' for k in sorted(model.distiller.loss_forward_mappings)
+    ]
     assert len(sokd_terms) == 3
     # the DAM mask's coverage of each level, logged, never summed into the loss
     areas = {k: float(v) for k, v in log.items() if k.startswith('dam/mask_area/')}
-    assert sorted(areas) == [f'dam/mask_area/{k[len("loss_"):]}'
-                             for k in sorted(model.distiller.loss_forward_mappings)]
+    assert sorted(areas) == [
+        f'dam/mask_area/{k[len("loss_"):]}' for k in sorted(model.distiller.loss_forward_mappings)
+    ]
     assert all(0.0 <= a <= 1.0 for a in areas.values())
     terms = [v for k, v in log.items()
              if k.startswith(('student.', 'distill.')) and 'loss' in k]  # not 'student.acc'
@@ -78,14 +79,16 @@ def test_policy_step_does_not_change_the_student_update(tiny_data, tmp_path):
     its BN statistics) are exactly those of a run without the search."""
     results, batch = [], None
     for search_begin in (0, 10**9):  # search now / never
-        model, optim, new_batch = _setup(SOKD_RETINA, tiny_data, tmp_path,
-                                         search_begin=search_begin)
+        model, optim, new_batch = _setup(
+            SOKD_RETINA, tiny_data, tmp_path, search_begin=search_begin)
         batch = batch or new_batch  # the same images (random flips differ between loaders)
         model.train()
         log = model.train_step(copy.deepcopy(batch), optim)
         assert ('policy/reward' in log) == (search_begin == 0)
-        results.append(({n: t.clone() for n, t in model.architecture.state_dict().items()},
-                         _snapshot(model.distiller.dafa)))
+        results.append(({
+            n: t.clone()
+            for n, t in model.architecture.state_dict().items()
+        }, _snapshot(model.distiller.dafa)))
     (searched, dafa_s), (plain, dafa_p) = results
     for key in searched:
         torch.testing.assert_close(searched[key], plain[key], rtol=0, atol=0, msg=key)
@@ -93,11 +96,9 @@ def test_policy_step_does_not_change_the_student_update(tiny_data, tmp_path):
 
 
 def test_search_interval_and_end(tiny_data, tmp_path):
-    model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path, search_interval=2,
-                                 search_end=3)
+    model, optim, batch = _setup(SOKD_RETINA, tiny_data, tmp_path, search_interval=2, search_end=3)
     model.train()
-    searched = ['policy/reward' in model.train_step(copy.deepcopy(batch), optim)
-                for _ in range(5)]
+    searched = ['policy/reward' in model.train_step(copy.deepcopy(batch), optim) for _ in range(5)]
     assert searched == [True, False, True, False, False]
 
 
@@ -150,8 +151,8 @@ def test_undrawn_magnitudes_do_not_drift(tiny_data, tmp_path):
 def test_outer_loss_on_the_previous_batch(tiny_data, tmp_path):
     """outer_batch='previous': no policy step without a held-out batch; then the outer loss
     before the virtual step is exactly the outer objective on the previous batch."""
-    model, optim, batch1 = _setup(SOKD_RETINA, tiny_data, tmp_path, outer_batch='previous',
-                                  reward_baseline='before_step')
+    model, optim, batch1 = _setup(
+        SOKD_RETINA, tiny_data, tmp_path, outer_batch='previous', reward_baseline='before_step')
     model.train()
     batch2 = copy.deepcopy(batch1)
     batch2['inputs'] = [img.flip(-1) for img in batch2['inputs']]  # different pixels
@@ -159,12 +160,12 @@ def test_outer_loss_on_the_previous_batch(tiny_data, tmp_path):
     with torch.no_grad():
         data = model.data_preprocessor(copy.deepcopy(batch1), True)
         model._record_teacher(data['inputs'], data['data_samples'])
-        expected = model.parse_losses(model(data['inputs'], data['data_samples'],
-                                            mode='sokd_outer'))[0]
+        expected = model.parse_losses(
+            model(data['inputs'], data['data_samples'], mode='sokd_outer'))[0]
         data2 = model.data_preprocessor(copy.deepcopy(batch2), True)
         model._record_teacher(data2['inputs'], data2['data_samples'])
-        same_batch = model.parse_losses(model(data2['inputs'], data2['data_samples'],
-                                              mode='sokd_outer'))[0]
+        same_batch = model.parse_losses(
+            model(data2['inputs'], data2['data_samples'], mode='sokd_outer'))[0]
     log = model.train_step(copy.deepcopy(batch2), optim)
     torch.testing.assert_close(log['policy/outer_before'], expected, rtol=1e-4, atol=1e-5)
     assert abs(float(expected - same_batch)) > 1e-4  # the two batches are told apart
@@ -176,8 +177,8 @@ def _amp(optim, dtype='bfloat16'):
 
     from sokd_mmdet.engine import CPUAutocastOptimWrapper
     student = optim['student']
-    amp = CPUAutocastOptimWrapper(optimizer=student.optimizer, dtype=dtype,
-                                  clip_grad=dict(student.clip_grad_kwargs))
+    amp = CPUAutocastOptimWrapper(
+        optimizer=student.optimizer, dtype=dtype, clip_grad=dict(student.clip_grad_kwargs))
     return OptimWrapperDict(student=amp, policy=optim['policy'])
 
 
@@ -211,13 +212,13 @@ def test_policy_step_under_amp_is_the_float32_one(tiny_data, tmp_path):
     measured without DAM, whose top-k masks on a random model flip with any rounding."""
     grads, batch = {}, None
     for mode in ('float32', 'amp'):
-        model, optim, new_batch = _setup(SOKD_RETINA, tiny_data, tmp_path, virtual_lr=0.1,
-                                         dafa_alone=True)
+        model, optim, new_batch = _setup(
+            SOKD_RETINA, tiny_data, tmp_path, virtual_lr=0.1, dafa_alone=True)
         batch = batch or new_batch  # the same images (random flips differ between loaders)
         model.train()
         _forced_draw(model.distiller.dafa)
-        grads[mode] = _policy_gradient_of_step(model, optim if mode == 'float32'
-                                               else _amp(optim), batch)
+        grads[mode] = _policy_gradient_of_step(model, optim if mode == 'float32' else _amp(optim),
+                                               batch)
     g32, gamp = grads['float32'][0], grads['amp'][0]
     assert g32.abs().max() > 1e-4
     # 10%: bf16's rounding of the teacher's features in the inner forward (7% measured on
@@ -267,8 +268,9 @@ def test_non_finite_loss_stops_the_step_naming_term_and_iteration(tiny_data, tmp
     student = _snapshot(model.architecture)
     bad = copy.deepcopy(batch)
     bad['inputs'][0] = bad['inputs'][0].float() * float('nan')
-    with pytest.raises(FloatingPointError,
-                       match=r'at iteration 2: non-finite loss term\(s\) student\.loss_cls'):
+    with pytest.raises(
+            FloatingPointError,
+            match=r'at iteration 2: non-finite loss term\(s\) student\.loss_cls'):
         model.train_step(bad, optim)
     assert not _changed(student, model.architecture)  # nothing stepped with the NaN
 

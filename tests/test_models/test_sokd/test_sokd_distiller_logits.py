@@ -6,33 +6,40 @@ from mmrazor.registry import MODELS
 
 
 def _classifier(width):
-    return dict(_scope_='mmpretrain', type='ImageClassifier',
-                backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=width,
-                              num_stages=4, out_indices=(3, )),
-                neck=dict(type='GlobalAveragePooling'),
-                head=dict(type='LinearClsHead', num_classes=6, in_channels=8 * width))
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(
+            type='ResNet_CIFAR', depth=18, base_channels=width, num_stages=4, out_indices=(3, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=6, in_channels=8 * width))
 
 
 def _sokd(refine=True, **distiller):
     cfg = dict(
-        _scope_='mmrazor', type='SoKD', teacher_forward='loss',
+        _scope_='mmrazor',
+        type='SoKD',
+        teacher_forward='loss',
         data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor', num_classes=6),
-        architecture=_classifier(4), teacher=_classifier(8),
+        architecture=_classifier(4),
+        teacher=_classifier(8),
         distiller=dict(
             type='SoKDDistiller',
             # Noise only, applied with probability ~1: a draw always changes the stage
             dafa=dict(type='DAFA', ops=('Noise', ), num_ops=1, init_prob=1 - 1e-3),
-            student_recorders=dict(bb=dict(type='ModuleOutputs', source='backbone.layer4'),
-                                   fc=dict(type='ModuleOutputs', source='head.fc')),
-            teacher_recorders=dict(bb=dict(type='ModuleOutputs', source='backbone.layer4'),
-                                   fc=dict(type='ModuleOutputs', source='head.fc')),
+            student_recorders=dict(
+                bb=dict(type='ModuleOutputs', source='backbone.layer4'),
+                fc=dict(type='ModuleOutputs', source='head.fc')),
+            teacher_recorders=dict(
+                bb=dict(type='ModuleOutputs', source='backbone.layer4'),
+                fc=dict(type='ModuleOutputs', source='head.fc')),
             distill_losses=dict(loss_kl=dict(type='KLDivergence', tau=4, teacher_detach=False)),
-            loss_forward_mappings=dict(loss_kl=dict(
-                preds_S=dict(from_student=True, recorder='fc'),
-                preds_T=dict(from_student=False, recorder='fc')))))
+            loss_forward_mappings=dict(
+                loss_kl=dict(
+                    preds_S=dict(from_student=True, recorder='fc'),
+                    preds_T=dict(from_student=False, recorder='fc')))))
     if refine:
-        cfg['distiller']['refine_logits'] = dict(
-            fc=dict(feature='bb', head=('neck', 'head.fc')))
+        cfg['distiller']['refine_logits'] = dict(fc=dict(feature='bb', head=('neck', 'head.fc')))
     cfg['distiller'].update(distiller)
     torch.manual_seed(0)
     return MODELS.build(cfg)
@@ -63,8 +70,8 @@ def test_refined_logits_are_the_teacher_head_on_the_refined_stage():
     assert refined.shape == logits.shape == (4, 6)
     assert not torch.allclose(refined, logits)
     # the outer objective reads the teacher's own logits
-    torch.testing.assert_close(distiller.get_record('fc', from_student=False, augment=False),
-                               logits)
+    torch.testing.assert_close(
+        distiller.get_record('fc', from_student=False, augment=False), logits)
     # and the raw logits are what the teacher's head gives on the raw stage
     torch.testing.assert_close(teacher.head.fc(teacher.neck(feat)), logits)
 
@@ -84,8 +91,7 @@ def test_unrefined_logits_pass_dafa_untouched():
     _, logits = _teacher_records(model)
     assert model.distiller.get_record('fc', from_student=False) is logits
     assert not losses['distill.loss_kl'].requires_grad or torch.autograd.grad(
-        losses['distill.loss_kl'], [model.distiller.dafa.magnitudes],
-        allow_unused=True)[0] is None
+        losses['distill.loss_kl'], [model.distiller.dafa.magnitudes], allow_unused=True)[0] is None
     # without a draw that changes anything, refined and raw logits agree
     model = _sokd()
     model.distiller.dafa.enabled = False

@@ -38,16 +38,19 @@ def test_masked_loss_has_no_gradient_outside_the_mask_and_none_into_it():
 
 def test_empty_mask_gives_zero():
     s, t, _ = _feats(2)
-    out = masked_distill_loss(L2Loss(normalize=False, div_element=True), s, t,
-                              torch.zeros(2, 1, 6, 5))
+    out = masked_distill_loss(
+        L2Loss(normalize=False, div_element=True), s, t, torch.zeros(2, 1, 6, 5))
     assert out.item() == 0.0
 
 
 def test_wrapper_without_dam_is_the_base_loss():
     s, t, _ = _feats(3)
-    wrapped = MODELS.build(dict(_scope_='mmrazor', type='SoKDLoss', full_weight=1.0,
-                                base_loss=dict(type='ChannelWiseDivergence', tau=1,
-                                               loss_weight=10)))
+    wrapped = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='SoKDLoss',
+            full_weight=1.0,
+            base_loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=10)))
     out = wrapped(s, t)
     assert set(out) == {'loss'}
     assert wrapped.last_mask_area is None  # no DAM, no mask
@@ -59,11 +62,21 @@ def test_wrapper_without_dam_is_the_base_loss():
 def test_wrapper_with_dam_terms(supervision):
     torch.manual_seed(0)
     s, t, _ = _feats(4, c=8, h=16, w=16)
-    dam = MODELS.build(dict(_scope_='mmrazor', type='DAM', in_channels=8, feat_channels=4, topk=3,
-                            supervision=supervision))
-    wrapped = MODELS.build(dict(_scope_='mmrazor', type='SoKDLoss', masked_weight=2.0, align_weight=0.5,
-                                base_loss=dict(type='L2Loss', normalize=False,
-                                               div_element=True)))
+    dam = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='DAM',
+            in_channels=8,
+            feat_channels=4,
+            topk=3,
+            supervision=supervision))
+    wrapped = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='SoKDLoss',
+            masked_weight=2.0,
+            align_weight=0.5,
+            base_loss=dict(type='L2Loss', normalize=False, div_element=True)))
     gt = [torch.tensor([[10., 10., 40., 50.]]), torch.zeros(0, 4)]
     out = wrapped(s, t, dam=dam, gt_bboxes=gt, stride=4.0)
     expected = {'masked', 'align'} | ({'dam_gt_heatmap', 'dam_gt_wh', 'dam_gt_offset'}
@@ -88,23 +101,33 @@ def test_dam_gt_losses_reach_the_features_only_when_asked(to_features):
     s, t, _ = _feats(5, c=8, h=16, w=16)
     s.requires_grad_(True)
     t.requires_grad_(True)
-    dam = MODELS.build(dict(_scope_='mmrazor', type='DAM', in_channels=8, feat_channels=4,
-                            topk=3, supervision='gt'))
-    wrapped = MODELS.build(dict(_scope_='mmrazor', type='SoKDLoss', gt_to_features=to_features,
-                                base_loss=dict(type='L2Loss', normalize=False,
-                                               div_element=True)))
+    dam = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='DAM',
+            in_channels=8,
+            feat_channels=4,
+            topk=3,
+            supervision='gt'))
+    wrapped = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='SoKDLoss',
+            gt_to_features=to_features,
+            base_loss=dict(type='L2Loss', normalize=False, div_element=True)))
     gt = [torch.tensor([[10., 10., 40., 50.]]), torch.tensor([[0., 8., 20., 30.]])]
     out = wrapped(s, t, dam=dam, gt_bboxes=gt, stride=4.0)
     gt_terms = sum(v for k, v in out.items() if k.startswith('dam_gt_'))
     # the same values either way: only where the gradient goes differs
-    reference = MODELS.build(dict(_scope_='mmrazor', type='SoKDLoss',
-                                  base_loss=dict(type='L2Loss', normalize=False,
-                                                 div_element=True)))
+    reference = MODELS.build(
+        dict(
+            _scope_='mmrazor',
+            type='SoKDLoss',
+            base_loss=dict(type='L2Loss', normalize=False, div_element=True)))
     ref = reference(s, t, dam=dam, gt_bboxes=gt, stride=4.0)
-    torch.testing.assert_close(gt_terms, sum(v for k, v in ref.items()
-                                             if k.startswith('dam_gt_')))
-    grad_s, grad_t, *grad_dam = torch.autograd.grad(gt_terms, [s, t, *dam.parameters()],
-                                                    allow_unused=True, retain_graph=True)
+    torch.testing.assert_close(gt_terms, sum(v for k, v in ref.items() if k.startswith('dam_gt_')))
+    grad_s, grad_t, *grad_dam = torch.autograd.grad(
+        gt_terms, [s, t, *dam.parameters()], allow_unused=True, retain_graph=True)
     assert all(g is not None and g.abs().sum() > 0 for g in grad_dam[:2])  # the heads learn
     if to_features:
         assert grad_s.abs().sum() > 0 and grad_t.abs().sum() > 0
@@ -171,8 +194,10 @@ def test_sokd_loss_masked_softmax_option():
         SoKDLoss(dict(type='mmrazor.L2Loss'), masked_softmax=True, area_normalize=False)
     with pytest.raises(ValueError, match='set area_normalize=False'):
         SoKDLoss(dict(type='mmrazor.ChannelWiseDivergence'), masked_softmax=True)
-    loss = SoKDLoss(dict(type='mmrazor.ChannelWiseDivergence', tau=1.0, loss_weight=10),
-                    masked_softmax=True, area_normalize=False)
+    loss = SoKDLoss(
+        dict(type='mmrazor.ChannelWiseDivergence', tau=1.0, loss_weight=10),
+        masked_softmax=True,
+        area_normalize=False)
     from sokd_mmdet.models.sokd.dam import DAM
     dam = DAM(in_channels=4, feat_channels=4)
     s, t = torch.randn(2, 4, 6, 6), torch.randn(2, 4, 6, 6)

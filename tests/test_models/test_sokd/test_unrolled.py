@@ -1,13 +1,11 @@
 """The unrolled policy gradient against a brute-force derivative of the outer loss."""
-import torch
-
 from functools import partial
 
 import pytest
+import torch
 
-from sokd_mmdet.models.sokd.unrolled import (gradient_mixed_product,
-                                                   finite_difference_mixed_product,
-                                                   unrolled_policy_gradient)
+from sokd_mmdet.models.sokd.unrolled import (finite_difference_mixed_product,
+                                             gradient_mixed_product, unrolled_policy_gradient)
 from sokd_mmdet.models.sokd.virtual_steps import sgd_step
 
 
@@ -91,8 +89,7 @@ def test_unrolled_gradient_matches_brute_force_derivative_of_outer_loss(hvp):
                 return gradient_mixed_product(g, [chi_t], u)
         else:
             mixed = partial(finite_difference_mixed_product, policy_grad_at, eps=0.01)
-        (grad, ), value = unrolled_policy_gradient(outer_at, mixed, params, inner,
-                                                   sgd_step(lr))
+        (grad, ), value = unrolled_policy_gradient(outer_at, mixed, params, inner, sgd_step(lr))
         # brute force: central differences of the outer loss in chi, coordinate by coordinate
         h = 1e-5
         brute = torch.zeros_like(chi)

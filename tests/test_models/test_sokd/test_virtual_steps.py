@@ -4,8 +4,7 @@ import copy
 import pytest
 import torch
 
-from sokd_mmdet.models.sokd.virtual_steps import (clip_by_global_norm, optimizer_step,
-                                                        sgd_step)
+from sokd_mmdet.models.sokd.virtual_steps import clip_by_global_norm, optimizer_step, sgd_step
 
 OPTIMISERS = [
     (torch.optim.SGD, dict(lr=0.1)),
@@ -19,14 +18,18 @@ OPTIMISERS = [
 
 def _params(seed=0):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(3, 4, generator=g, dtype=torch.float64).requires_grad_(),
-            torch.randn(5, generator=g, dtype=torch.float64).requires_grad_()]
+    return [
+        torch.randn(3, 4, generator=g, dtype=torch.float64).requires_grad_(),
+        torch.randn(5, generator=g, dtype=torch.float64).requires_grad_()
+    ]
 
 
 def _grads(seed):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(3, 4, generator=g, dtype=torch.float64),
-            torch.randn(5, generator=g, dtype=torch.float64)]
+    return [
+        torch.randn(3, 4, generator=g, dtype=torch.float64),
+        torch.randn(5, generator=g, dtype=torch.float64)
+    ]
 
 
 @pytest.mark.parametrize('cls,kwargs', OPTIMISERS)
@@ -55,8 +58,11 @@ def test_clipping_and_its_gradient():
     grads = _grads(3)
     norm = torch.sqrt(sum((g**2).sum() for g in grads))
     clipped = clip_by_global_norm(grads, max_norm=1.0)
-    torch.testing.assert_close(torch.sqrt(sum((c**2).sum() for c in clipped)),
-                               torch.tensor(1.0, dtype=torch.float64), rtol=1e-5, atol=0)
+    torch.testing.assert_close(
+        torch.sqrt(sum((c**2).sum() for c in clipped)),
+        torch.tensor(1.0, dtype=torch.float64),
+        rtol=1e-5,
+        atol=0)
     assert all(torch.equal(a, b) for a, b in zip(clip_by_global_norm(grads, 1e6), grads))
     # torch's own clip agrees
     copies = [g.clone().requires_grad_() for g in grads]

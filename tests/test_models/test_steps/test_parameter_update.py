@@ -1,4 +1,5 @@
-"""The shared parameter update of SoKD, TST and ATF (sokd_mmdet/models/steps/parameter_update.py)."""
+"""The shared parameter update of SoKD, TST and ATF
+(sokd_mmdet/models/steps/parameter_update.py)."""
 import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
@@ -9,8 +10,8 @@ from sokd_mmdet.models.steps import average_gradients, update_params
 def _model_and_wrapper(accumulative_counts=1):
     torch.manual_seed(0)
     model = nn.Linear(3, 2)
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.5),
-                           accumulative_counts=accumulative_counts)
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.5), accumulative_counts=accumulative_counts)
     return model, wrapper
 
 

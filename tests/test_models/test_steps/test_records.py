@@ -4,8 +4,8 @@ from mmengine.registry import DefaultScope
 from mmrazor.models.task_modules import RecorderManager
 from torch import nn
 
-from sokd_mmdet.models.steps import (current_records, detached, detached_records,
-                                     replaced_records, set_records)
+from sokd_mmdet.models.steps import (current_records, detached, detached_records, replaced_records,
+                                     set_records)
 
 
 def _recorded():

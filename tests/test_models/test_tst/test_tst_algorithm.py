@@ -35,8 +35,8 @@ def _batch(n=2):
     inputs, samples = [], []
     for _ in range(n):
         inputs.append(torch.randint(0, 256, (3, SIZE, SIZE), generator=g, dtype=torch.uint8))
-        s = DetDataSample(metainfo=dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE),
-                                        scale_factor=(1.0, 1.0)))
+        s = DetDataSample(
+            metainfo=dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE), scale_factor=(1.0, 1.0)))
         s.gt_instances = InstanceData(
             bboxes=torch.tensor([[8.0, 8.0, 30.0, 40.0], [30.0, 20.0, 60.0, 50.0]]),
             labels=torch.tensor([1, 3]))

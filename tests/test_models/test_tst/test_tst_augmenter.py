@@ -14,13 +14,20 @@ MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
 
 def _normalised(pixels):
     mean, std = torch.tensor(MEAN)[:, None, None], torch.tensor(STD)[:, None, None]
-    return (pixels.to(torch.float64 if pixels.dtype == torch.float64 else torch.float32)
-            - mean.to(pixels.dtype)) / std.to(pixels.dtype)
+    return (pixels.to(torch.float64 if pixels.dtype == torch.float64 else torch.float32) -
+            mean.to(pixels.dtype)) / std.to(pixels.dtype)
 
 
 def test_prior_bias_at_init_and_its_bounds():
-    aug = TSTAugmenter(ops=('Rotate', 'Contrast'), prior_prob={'Rotate': 0.3, 'Contrast': 0.1},
-                       prior_magnitude=0.4, magnitude_bound=0.25, prob_bound=1.5)
+    aug = TSTAugmenter(
+        ops=('Rotate', 'Contrast'),
+        prior_prob={
+            'Rotate': 0.3,
+            'Contrast': 0.1
+        },
+        prior_magnitude=0.4,
+        magnitude_bound=0.25,
+        prob_bound=1.5)
     torch.testing.assert_close(aug.probs, torch.tensor([0.3, 0.1]))
     torch.testing.assert_close(aug.magnitudes, torch.tensor([0.4, 0.4]))
     with torch.no_grad():
@@ -55,8 +62,8 @@ def test_sampling_is_seeded_and_resumes_from_the_state_dict():
     c.load_state_dict(state)
     c.resample(4)
     assert all(torch.equal(x, y) for x, y in zip(c.last_draw, expected))
-    assert not torch.equal(TSTAugmenter(seed=8).state_dict()['_extra_state'],
-                           state['_extra_state'])
+    assert not torch.equal(
+        TSTAugmenter(seed=8).state_dict()['_extra_state'], state['_extra_state'])
     assert set(a.state_dict()) == {'prob_offsets', 'magnitude_offsets', '_extra_state'}
 
 
@@ -76,8 +83,13 @@ def test_gates_are_hard_with_the_right_frequency():
 def test_colour_ops_act_on_pixel_values_of_the_normalised_input():
     pixels = torch.tensor([40.0, 128.0, 200.0])[:, None, None].expand(3, 4, 5)
     x = _normalised(pixels)[None].repeat(2, 1, 1, 1)
-    aug = TSTAugmenter(ops=('Brightness', ), prior_prob=0.9999, prior_magnitude=0.6,
-                       magnitude_bound=0.0, mean=MEAN, std=STD)
+    aug = TSTAugmenter(
+        ops=('Brightness', ),
+        prior_prob=0.9999,
+        prior_magnitude=0.6,
+        magnitude_bound=0.0,
+        mean=MEAN,
+        std=STD)
     aug.resample(2)
     out, _ = aug(x)
     sign = aug.last_draw[1][:, 0]
@@ -117,8 +129,10 @@ def test_gradients_reach_every_probability_and_the_applied_magnitudes():
 def test_magnitude_gradient_matches_finite_differences(op):
     g = torch.Generator().manual_seed(2)
     h, w = 20, 24
-    ys, xs = torch.meshgrid(torch.linspace(0, 1, h, dtype=torch.float64),
-                            torch.linspace(0, 1, w, dtype=torch.float64), indexing='ij')
+    ys, xs = torch.meshgrid(
+        torch.linspace(0, 1, h, dtype=torch.float64),
+        torch.linspace(0, 1, w, dtype=torch.float64),
+        indexing='ij')
     smooth = torch.stack([torch.sin(3 * xs + 2 * ys), torch.cos(2 * xs - ys), xs * ys])
     pixels = 128 + 60 * smooth  # no colour clamping anywhere
     x = _normalised(pixels)[None].repeat(2, 1, 1, 1)
@@ -144,8 +158,8 @@ def test_magnitude_gradient_matches_finite_differences(op):
 
 def test_magnitude_sets_the_strength_of_the_op():
     """Through the augmenter, Rotate at magnitude m turns by sign * m * 30 degrees."""
-    aug = TSTAugmenter(ops=('Rotate', ), prior_prob=0.9999, prior_magnitude=0.5,
-                       magnitude_bound=0.0)
+    aug = TSTAugmenter(
+        ops=('Rotate', ), prior_prob=0.9999, prior_magnitude=0.5, magnitude_bound=0.0)
     aug.resample(1)
     gates, values = aug.gates_and_values(1, torch.device('cpu'), torch.float32)
     assert gates.tolist() == [[1.0]]

@@ -13,8 +13,8 @@ from sokd_mmdet.models.tst.boxes import (clip_boxes, transform_boxes, visible_fr
 from sokd_mmdet.models.tst.image_ops import IMAGE_OPS
 
 H, W = 72, 96  # not square: catches mixed-up axes
-BOXES = torch.tensor([[20.0, 14.0, 44.0, 30.0], [50.0, 36.0, 70.0, 60.0],
-                      [30.0, 40.0, 45.0, 52.0], [70.0, 5.0, 92.0, 20.0]])
+BOXES = torch.tensor([[20.0, 14.0, 44.0, 30.0], [50.0, 36.0, 70.0, 60.0], [30.0, 40.0, 45.0, 52.0],
+                      [70.0, 5.0, 92.0, 20.0]])
 
 
 def _op(name, value):
@@ -22,16 +22,28 @@ def _op(name, value):
 
 
 CASES = {
-    'Rotate': lambda: _op('Rotate', 25),
-    'Rotate-': lambda: _op('Rotate', -17),
-    'ShearX': lambda: _op('ShearX', 0.3),
-    'ShearY': lambda: _op('ShearY', -0.25),
-    'TranslateX': lambda: _op('TranslateX', 0.15),
-    'TranslateY': lambda: _op('TranslateY', -0.2),
-    'Scale': lambda: _op('Scale', 0.3),
-    'HFlip': lambda: _op('HFlip', 0),
-    'HFlip+Rotate+ShearX+TranslateY': lambda: compose(
-        [_op('HFlip', 0), _op('Rotate', 12), _op('ShearX', -0.2), _op('TranslateY', 0.1)]),
+    'Rotate':
+    lambda: _op('Rotate', 25),
+    'Rotate-':
+    lambda: _op('Rotate', -17),
+    'ShearX':
+    lambda: _op('ShearX', 0.3),
+    'ShearY':
+    lambda: _op('ShearY', -0.25),
+    'TranslateX':
+    lambda: _op('TranslateX', 0.15),
+    'TranslateY':
+    lambda: _op('TranslateY', -0.2),
+    'Scale':
+    lambda: _op('Scale', 0.3),
+    'HFlip':
+    lambda: _op('HFlip', 0),
+    'HFlip+Rotate+ShearX+TranslateY':
+    lambda: compose(
+        [_op('HFlip', 0),
+         _op('Rotate', 12),
+         _op('ShearX', -0.2),
+         _op('TranslateY', 0.1)]),
 }
 
 
@@ -74,8 +86,8 @@ def test_transformed_box_of_a_rotation_encloses_the_corners():
     torch.testing.assert_close(transform_boxes(box, rot), torch.tensor([[-1.0, -2.0, 1.0, 2.0]]))
     rot45 = IMAGE_OPS['Rotate'].forward_matrix(torch.tensor([45.0]), 10, 10)[0]
     half = 3.0 / 2**0.5  # (2 + 1) / sqrt(2)
-    torch.testing.assert_close(transform_boxes(box, rot45),
-                               torch.tensor([[-half, -half, half, half]]))
+    torch.testing.assert_close(
+        transform_boxes(box, rot45), torch.tensor([[-half, -half, half, half]]))
 
 
 def test_objects_pushed_out_are_dropped_by_visible_fraction():
@@ -101,12 +113,14 @@ def test_ragged_batch_in_one_call_equals_per_image_results():
     g = torch.Generator().manual_seed(0)
     counts = [2, 0, 3]
     corners = [torch.rand(c, 2, generator=g) * 60 for c in counts]
-    lists = [torch.cat([xy, xy + 5 + 20 * torch.rand(len(xy), 2, generator=g)], 1)
-             for xy in corners]
-    mats = to_pixel(compose([IMAGE_OPS['Rotate'].forward_matrix(torch.tensor([10.0, -20.0, 5.0]),
-                                                        H, W),
-                             IMAGE_OPS['TranslateX'].forward_matrix(torch.tensor([0.1, 0.0, -0.3]),
-                                                            H, W)]), H, W)
+    lists = [
+        torch.cat([xy, xy + 5 + 20 * torch.rand(len(xy), 2, generator=g)], 1) for xy in corners
+    ]
+    mats = to_pixel(
+        compose([
+            IMAGE_OPS['Rotate'].forward_matrix(torch.tensor([10.0, -20.0, 5.0]), H, W),
+            IMAGE_OPS['TranslateX'].forward_matrix(torch.tensor([0.1, 0.0, -0.3]), H, W)
+        ]), H, W)
     boxes, keeps = warp_box_lists(lists, mats, H, W, 0.5, 2.0)
     assert [b.shape for b in boxes] == [(2, 4), (0, 4), (3, 4)]
     for i in range(3):
@@ -116,12 +130,11 @@ def test_ragged_batch_in_one_call_equals_per_image_results():
 
 
 def _sample(boxes, labels, h, w):
-    s = DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w),
-                                    batch_input_shape=(h, w)))
-    s.gt_instances = InstanceData(bboxes=torch.tensor(boxes, dtype=torch.float32),
-                                  labels=torch.tensor(labels))
-    s.ignored_instances = InstanceData(bboxes=torch.tensor([[20.0, 20.0, 30.0, 30.0]]),
-                                       labels=torch.tensor([0]))
+    s = DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w)))
+    s.gt_instances = InstanceData(
+        bboxes=torch.tensor(boxes, dtype=torch.float32), labels=torch.tensor(labels))
+    s.ignored_instances = InstanceData(
+        bboxes=torch.tensor([[20.0, 20.0, 30.0, 30.0]]), labels=torch.tensor([0]))
     return s
 
 
@@ -129,9 +142,16 @@ def test_labels_follow_boxes_and_emptied_samples_fall_back():
     """TranslateX at magnitude 1 (19.2 px on 64 px) applied to every image, in the direction
     the seeded draw gives each image; each box is placed by that direction."""
     h = w = 64
-    aug = TSTAugmenter(ops=('TranslateX', 'Brightness'), prior_prob={'TranslateX': 0.9999,
-                                                                     'Brightness': 1e-4},
-                       prior_magnitude=1.0, magnitude_bound=0.0, prob_bound=0.0, seed=3)
+    aug = TSTAugmenter(
+        ops=('TranslateX', 'Brightness'),
+        prior_prob={
+            'TranslateX': 0.9999,
+            'Brightness': 1e-4
+        },
+        prior_magnitude=1.0,
+        magnitude_bound=0.0,
+        prob_bound=0.0,
+        seed=3)
     aug.resample(3)
     uniforms, signs = aug.last_draw
     assert (uniforms[:, 0] > 1e-4).all() and (uniforms[:, 1] < 1 - 1e-4).all()
@@ -142,8 +162,8 @@ def test_labels_follow_boxes_and_emptied_samples_fall_back():
 
     samples = [
         _sample([edge(s[0])], [4], h, w),  # loses its only object
-        _sample([[27.0, 30.0, 37.0, 40.0], edge(s[1]), [22.0, 5.0, 42.0, 15.0]], [1, 2, 5],
-                h, w),
+        _sample([[27.0, 30.0, 37.0, 40.0],
+                 edge(s[1]), [22.0, 5.0, 42.0, 15.0]], [1, 2, 5], h, w),
         _sample(torch.zeros(0, 4).tolist(), [], h, w),  # no object: nothing to lose
     ]
     del samples[2].ignored_instances  # not every sample needs ignored regions
@@ -157,9 +177,9 @@ def test_labels_follow_boxes_and_emptied_samples_fall_back():
     # sample 1: the edge box and its label are dropped, the others move by 19.2 px
     shift = torch.tensor([19.2 * s[1], 0.0, 19.2 * s[1], 0.0])
     assert new[1].gt_instances.labels.tolist() == [1, 5]
-    torch.testing.assert_close(new[1].gt_instances.bboxes,
-                               torch.tensor([[27.0, 30.0, 37.0, 40.0],
-                                             [22.0, 5.0, 42.0, 15.0]]) + shift)
+    torch.testing.assert_close(
+        new[1].gt_instances.bboxes,
+        torch.tensor([[27.0, 30.0, 37.0, 40.0], [22.0, 5.0, 42.0, 15.0]]) + shift)
     torch.testing.assert_close(new[1].ignored_instances.bboxes,
                                torch.tensor([[20.0, 20.0, 30.0, 30.0]]) + shift)
     assert not torch.allclose(out[1], inputs[1], atol=1e-3)  # its image did move

@@ -6,7 +6,7 @@ import torch
 
 from sokd_mmdet.models.tst.affine import compose, gated, sampling_theta, to_pixel, warp
 from sokd_mmdet.models.tst.image_ops import (IMAGE_OPS, GeometricOp, PhotometricOp,
-                                       build_image_ops, grey)
+                                             build_image_ops, grey)
 from sokd_mmdet.models.tst.pixels import to_normalised, to_unit_pixels
 
 GEOMETRIC = [n for n, op in IMAGE_OPS.items() if isinstance(op, GeometricOp)]
@@ -71,13 +71,15 @@ def test_to_pixel_turns_about_the_image_centre():
 
 def test_identity_theta_and_exact_integer_shift():
     h, w = 12, 16
-    torch.testing.assert_close(sampling_theta(torch.eye(3)[None], h, w),
-                               torch.tensor([[[1.0, 0, 0], [0, 1.0, 0]]]))
+    torch.testing.assert_close(
+        sampling_theta(torch.eye(3)[None], h, w), torch.tensor([[[1.0, 0, 0], [0, 1.0, 0]]]))
     img = torch.zeros(1, 1, h, w)
     img[0, 0, 5, 3] = 1.0
     # TranslateX by 4 px (0.25 * 16) and TranslateY by -3 px (-0.25 * 12)
-    m = compose([IMAGE_OPS['TranslateX'].forward_matrix(torch.tensor([0.25]), h, w),
-                 IMAGE_OPS['TranslateY'].forward_matrix(torch.tensor([-0.25]), h, w)])
+    m = compose([
+        IMAGE_OPS['TranslateX'].forward_matrix(torch.tensor([0.25]), h, w),
+        IMAGE_OPS['TranslateY'].forward_matrix(torch.tensor([-0.25]), h, w)
+    ])
     out = warp(img, to_pixel(m, h, w))
     assert out[0, 0, 2, 7] == pytest.approx(1.0, abs=1e-5)
     assert out.sum() == pytest.approx(1.0, abs=1e-5)
@@ -123,8 +125,7 @@ def test_pixel_mapping_round_trip_and_values():
     pixels = torch.tensor([0.0, 127.5, 255.0])[None, :, None, None].expand(1, 3, 2, 2)
     x = (pixels - mean[None, :, None, None]) / std[None, :, None, None]  # the preprocessor
     unit = to_unit_pixels(x, mean, std)
-    torch.testing.assert_close(unit[0, :, 0, 0], torch.tensor([0.0, 0.5, 1.0]), atol=1e-6,
-                               rtol=0)
+    torch.testing.assert_close(unit[0, :, 0, 0], torch.tensor([0.0, 0.5, 1.0]), atol=1e-6, rtol=0)
     torch.testing.assert_close(to_normalised(unit, mean, std), x, atol=1e-5, rtol=0)
 
 

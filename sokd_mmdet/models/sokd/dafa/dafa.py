@@ -51,9 +51,9 @@ class DAFA(nn.Module):
 
     Args:
         ops (Sequence[str]): names of the feature ops, see
-            :data:`~sokd_mmdet.models.sokd.dafa.feature_ops.FEATURE_OPS`. Defaults to the nine ops of the
-            research code: ``('ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate',
-            'Cutout', 'Noise', 'ChannelShuffle', 'ChannelDrop')``.
+            :data:`~sokd_mmdet.models.sokd.dafa.feature_ops.FEATURE_OPS`. Defaults to the
+            nine ops of the research code: ``('ShearX', 'ShearY', 'TranslateX',
+            'TranslateY', 'Rotate', 'Cutout', 'Noise', 'ChannelShuffle', 'ChannelDrop')``.
         num_ops (int): K, ops per sub-policy. Defaults to 2 (36 sub-policies from 9 ops).
         draw (str): ``'batch'``: one sub-policy for the whole batch; ``'image'``: one per
             image. Defaults to ``'batch'``.
@@ -115,7 +115,8 @@ class DAFA(nn.Module):
         self.enabled = True
 
         self.register_buffer(
-            'sub_policies', enumerate_sub_policies(len(self.feature_ops), num_ops),
+            'sub_policies',
+            enumerate_sub_policies(len(self.feature_ops), num_ops),
             persistent=False)
         s, k = self.sub_policies.shape
         self.weights = nn.Parameter(torch.zeros(s))
@@ -220,7 +221,8 @@ class DAFA(nn.Module):
             # One generator per op: the channel scores' length depends on C, and must not
             # shift the signs or centres of the other ops between levels of different C.
             seeds = torch.randint(
-                0, _SEED_HIGH, (len(self.feature_ops), ),
+                0,
+                _SEED_HIGH, (len(self.feature_ops), ),
                 generator=torch.Generator().manual_seed(draw.param_seed)).tolist()
             params = {}
             for op, seed in zip(self.feature_ops, seeds):
@@ -230,8 +232,7 @@ class DAFA(nn.Module):
         return self._param_cache[key]
 
     # --- augmentation -----------------------------------------------------------------
-    def _plan(self, draw: _Draw,
-              device: torch.device) -> List[Tuple[int, Optional[Tensor], list]]:
+    def _plan(self, draw: _Draw, device: torch.device) -> List[Tuple[int, Optional[Tensor], list]]:
         """Groups of images sharing a sub-policy: (k, image index or None for all, steps).
 
         Each step is (position i, op, index within the group or None for all of it);
@@ -253,8 +254,7 @@ class DAFA(nn.Module):
                 if flags[:, i].all():
                     steps.append((i, self.feature_ops[j], None))
                 elif flags[:, i].any():
-                    steps.append((i, self.feature_ops[j],
-                                  flags[:, i].nonzero()[:, 0].to(device)))
+                    steps.append((i, self.feature_ops[j], flags[:, i].nonzero()[:, 0].to(device)))
             if steps:
                 plan.append((k, members.to(device), steps))
         return plan
@@ -301,8 +301,13 @@ class DAFA(nn.Module):
                     xg, pg = x, params
                 else:
                     xg = x.index_select(0, members)
-                    pg = {op: {key: t[members] for key, t in p.items()}
-                          for op, p in params.items()}
+                    pg = {
+                        op: {
+                            key: t[members]
+                            for key, t in p.items()
+                        }
+                        for op, p in params.items()
+                    }
                 xg = self._apply_steps(xg, k, steps, pg, noise_gen)
                 out = xg if members is None else out.index_copy(0, members, xg)
             outs.append(out)
@@ -361,8 +366,8 @@ class DAFA(nn.Module):
             FloatingPointError: a policy parameter holds a NaN or an infinity (clamping
                 would keep the NaN, and every later draw would sample from it).
         """
-        for name, param in (('weights', self.weights), ('probs', self.probs),
-                            ('magnitudes', self.magnitudes)):
+        for name, param in (('weights', self.weights), ('probs', self.probs), ('magnitudes',
+                                                                               self.magnitudes)):
             if not bool(torch.isfinite(param).all()):
                 raise FloatingPointError(f'DAFA.{name} holds a non-finite value after the '
                                          'policy step; the policy optimiser received a NaN')
@@ -388,13 +393,14 @@ class DAFA(nn.Module):
         weight = pi[:, None] * self.probs.double().cpu()  # (S, K)
         member = F.one_hot(self.sub_policies.cpu(), len(self.op_names)).double()  # (S, K, O)
         apply_prob = torch.einsum('sk,sko->o', weight, member)
-        weighted_mag = torch.einsum('sk,sko->o', weight * self.magnitudes.double().cpu(),
-                                    member)
+        weighted_mag = torch.einsum('sk,sko->o', weight * self.magnitudes.double().cpu(), member)
         magnitude = weighted_mag / apply_prob.clamp(min=torch.finfo(torch.float64).tiny)
         top = pi.topk(min(topk, pi.numel()))
         return {
-            'apply_prob': dict(zip(self.op_names, apply_prob.tolist())),
-            'magnitude': dict(zip(self.op_names, magnitude.tolist())),
+            'apply_prob':
+            dict(zip(self.op_names, apply_prob.tolist())),
+            'magnitude':
+            dict(zip(self.op_names, magnitude.tolist())),
             'top_sub_policies': [(self.sub_policy_name(k), v)
                                  for k, v in zip(top.indices.tolist(), top.values.tolist())],
         }

@@ -31,8 +31,7 @@ from ...affine_matrices import stack_affine
 
 __all__ = [
     'FeatureOp', 'FeatureShearX', 'FeatureShearY', 'FeatureTranslateX', 'FeatureTranslateY',
-    'FeatureRotate', 'Cutout', 'Noise', 'ChannelShuffle', 'ChannelDrop', 'FEATURE_OPS',
-    'build_ops'
+    'FeatureRotate', 'Cutout', 'Noise', 'ChannelShuffle', 'ChannelDrop', 'FEATURE_OPS', 'build_ops'
 ]
 
 Params = Dict[str, Tensor]
@@ -137,13 +136,11 @@ class _AffineOp(FeatureOp):
         raise NotImplementedError
 
     def _apply(self, x, magnitude, params, generator):
-        if x.dtype in (torch.float16, torch.bfloat16) or torch.is_autocast_enabled(
-                x.device.type):
+        if x.dtype in (torch.float16, torch.bfloat16) or torch.is_autocast_enabled(x.device.type):
             # affine_grid/grid_sample lack half-precision CPU kernels (forward and backward):
             # under --amp, sample in float32 with autocast off, return the input's dtype
             with torch.autocast(x.device.type, enabled=False):
-                return self._apply(x.float(), magnitude.float(), params,
-                                   generator).to(x.dtype)
+                return self._apply(x.float(), magnitude.float(), params, generator).to(x.dtype)
         n, _, h, w = x.shape
         v = self.value(magnitude, params).to(x.dtype).expand(n)
         a = self.sampling_matrix(v, h, w)
@@ -153,7 +150,8 @@ class _AffineOp(FeatureOp):
         theta = torch.cat([
             a[:, :, :2] * scale[:, None] / scale[None, :],
             a[:, :, 2:] * scale[:, None],
-        ], dim=2)
+        ],
+                          dim=2)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
 
@@ -298,8 +296,7 @@ class Noise(FeatureOp):
             eps = torch.randn_like(x)
         else:
             eps = torch.randn(
-                x.shape, generator=generator, device=generator.device,
-                dtype=x.dtype).to(x.device)
+                x.shape, generator=generator, device=generator.device, dtype=x.dtype).to(x.device)
         flat = x.flatten(1)
         # Half-precision variance over C*H*W elements loses too much accuracy.
         if flat.dtype in (torch.float16, torch.bfloat16):
@@ -377,8 +374,7 @@ class ChannelDrop(FeatureOp):
 FEATURE_OPS: Dict[str, FeatureOp] = {
     op.name: op
     for op in (FeatureShearX(), FeatureShearY(), FeatureTranslateX(), FeatureTranslateY(),
-               FeatureRotate(), Cutout(), Noise(),
-               ChannelShuffle(), ChannelDrop())
+               FeatureRotate(), Cutout(), Noise(), ChannelShuffle(), ChannelDrop())
 }
 
 

@@ -34,8 +34,8 @@ from torch import Tensor, nn
 __all__ = [
     'ESTIMATORS', 'PolicyNoise', 'Outcome', 'enumerate_sub_policies', 'check_estimator',
     'flag_patterns', 'joint_log_probs', 'draw_noise', 'relaxed_sample', 'sample_outcome',
-    'conditional_relaxed_sample', 'log_prob', 'control_variate_input',
-    'build_control_variate', 'relax_gradient', 'relax_gradient_per_draw'
+    'conditional_relaxed_sample', 'log_prob', 'control_variate_input', 'build_control_variate',
+    'relax_gradient', 'relax_gradient_per_draw'
 ]
 
 ESTIMATORS = ('relax', 'reinforce')
@@ -116,8 +116,7 @@ def check_estimator(name: str) -> str:
     return name
 
 
-def flag_patterns(k: int, dtype: torch.dtype = torch.float64,
-                  device=None) -> Tensor:
+def flag_patterns(k: int, dtype: torch.dtype = torch.float64, device=None) -> Tensor:
     """(2^K, K) the flag patterns ``b``, pattern ``j`` with ``b_i = (j >> i) & 1``."""
     j = torch.arange(2**k, device=device)
     return ((j[:, None] >> torch.arange(k, device=device)) & 1).to(dtype)
@@ -135,7 +134,8 @@ def joint_log_probs(w: Tensor, p: Tensor) -> Tensor:
     """
     b = flag_patterns(p.shape[-1], torch.bool, p.device)  # (2^K, K)
     # where, not b * log p: p of exactly 0 or 1 gives 0 * -inf = nan in a product
-    log_flags = torch.where(b, torch.log(p)[..., None, :],
+    log_flags = torch.where(b,
+                            torch.log(p)[..., None, :],
                             torch.log1p(-p)[..., None, :]).sum(-1)  # (..., S, 2^K)
     theta = F.log_softmax(w, dim=-1)[..., None] + log_flags
     return theta.flatten(-2)
@@ -275,8 +275,7 @@ def build_control_variate(num_sub_policies: int, k: int, hidden: int) -> nn.Modu
         nn.Module: maps (n, S * 2^K) to (n, 1).
     """
     return nn.Sequential(
-        nn.Linear(num_sub_policies * 2**k, hidden), nn.ReLU(inplace=False),
-        nn.Linear(hidden, 1))
+        nn.Linear(num_sub_policies * 2**k, hidden), nn.ReLU(inplace=False), nn.Linear(hidden, 1))
 
 
 def _evaluate_cv(control_variate: nn.Module, z: Tensor, tau: float) -> Tensor:
@@ -306,8 +305,7 @@ def _estimate(rewards: Tensor, w: Tensor, p: Tensor, noise: PolicyNoise, outcome
         return rewards[:, None] * dlogp[0], rewards[:, None, None] * dlogp[1], ()
 
     c = _evaluate_cv(control_variate, relaxed_sample(w, p, noise), tau)
-    c_tilde = _evaluate_cv(control_variate,
-                           conditional_relaxed_sample(w, p, noise, outcome), tau)
+    c_tilde = _evaluate_cv(control_variate, conditional_relaxed_sample(w, p, noise, outcome), tau)
     # create_graph: the estimate itself is differentiated w.r.t. the control variate.
     dc = torch.autograd.grad((c - c_tilde).sum(), params, create_graph=True)
     if joint:
@@ -373,8 +371,8 @@ def relax_gradient(reward: Union[float, Tensor],
     dtype = noise.u.dtype
     f = torch.as_tensor(float(reward), dtype=dtype, device=noise.u.device)
     with torch.enable_grad():
-        g_w, g_p, cv_grads = _estimate(f, _leaf(w, dtype), _leaf(p, dtype), noise, outcome,
-                                       control_variate, tau, joint=True)
+        g_w, g_p, cv_grads = _estimate(
+            f, _leaf(w, dtype), _leaf(p, dtype), noise, outcome, control_variate, tau, joint=True)
     return g_w.to(w.dtype), g_p.to(p.dtype), cv_grads
 
 
@@ -410,6 +408,13 @@ def relax_gradient_per_draw(rewards: Tensor,
     n = outcome.index.shape[0]
     f = rewards.detach().to(dtype=dtype, device=noise.u.device).reshape(n)
     with torch.enable_grad():
-        g_w, g_p, cv_grads = _estimate(f, _leaf(w, dtype, n), _leaf(p, dtype, n), noise,
-                                       outcome, control_variate, tau, joint=False)
+        g_w, g_p, cv_grads = _estimate(
+            f,
+            _leaf(w, dtype, n),
+            _leaf(p, dtype, n),
+            noise,
+            outcome,
+            control_variate,
+            tau,
+            joint=False)
     return g_w.to(w.dtype), g_p.to(p.dtype), cv_grads

@@ -4,6 +4,6 @@ from .regions import local_peaks, mutual_heatmap, region_masks, topk_regions
 from .targets import centernet_targets, gaussian_focal_loss, gaussian_radius
 
 __all__ = [
-    'DAM', 'mutual_heatmap', 'local_peaks', 'topk_regions', 'region_masks',
-    'gaussian_radius', 'centernet_targets', 'gaussian_focal_loss'
+    'DAM', 'mutual_heatmap', 'local_peaks', 'topk_regions', 'region_masks', 'gaussian_radius',
+    'centernet_targets', 'gaussian_focal_loss'
 ]

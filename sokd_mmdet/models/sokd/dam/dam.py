@@ -5,8 +5,7 @@ from mmengine.model import BaseModule
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
-from .regions import (MUTUAL_MODES, local_peaks, mutual_heatmap, region_masks,
-                      topk_regions)
+from .regions import MUTUAL_MODES, local_peaks, mutual_heatmap, region_masks, topk_regions
 from .targets import centernet_targets, gaussian_focal_loss
 
 SUPERVISIONS = ('mutual', 'gt')
@@ -181,7 +180,10 @@ class DAM(BaseModule):
         wh = (out_s['wh'].detach() + out_t['wh'].detach()) / 2
         offset = (out_s['offset'].detach() + out_t['offset'].detach()) / 2
         boxes, scores = topk_regions(
-            local_peaks(mutual, self.peak_kernel), wh, offset, self.topk,
+            local_peaks(mutual, self.peak_kernel),
+            wh,
+            offset,
+            self.topk,
             min_size=self.min_region_size)
         return dict(boxes=boxes, scores=scores, heat_s=heat_s, heat_t=heat_t, mutual=mutual)
 
@@ -202,7 +204,11 @@ class DAM(BaseModule):
         reg = self.regions(out_s, out_t)
         h, w = reg['mutual'].shape[-2:]
         return region_masks(
-            reg['boxes'], reg['scores'], h, w, weighted=self.weighted_mask,
+            reg['boxes'],
+            reg['scores'],
+            h,
+            w,
+            weighted=self.weighted_mask,
             min_score=self.min_score)
 
     def loss_gt(self, out: dict, gt_bboxes: list, stride: float) -> dict:
@@ -222,8 +228,7 @@ class DAM(BaseModule):
             dict[str, Tensor]: scalar losses ``heatmap``, ``wh`` and ``offset``.
         """
         heat = out['heatmap']
-        tgt = centernet_targets(
-            [b.to(heat.device) for b in gt_bboxes], stride, heat.shape[-2:])
+        tgt = centernet_targets([b.to(heat.device) for b in gt_bboxes], stride, heat.shape[-2:])
         weight = tgt['weight'].to(heat.dtype)
         num_pos = weight.sum().clamp_min(1)
         # at least float32: under mixed precision log(p + 1e-12) would underflow to log(0)

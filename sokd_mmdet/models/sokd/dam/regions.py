@@ -77,7 +77,10 @@ def local_peaks(heat: Tensor, kernel: int = 3) -> Tensor:
     return heat * (hmax == heat)
 
 
-def topk_regions(heat: Tensor, wh: Tensor, offset: Tensor, k: int = 8,
+def topk_regions(heat: Tensor,
+                 wh: Tensor,
+                 offset: Tensor,
+                 k: int = 8,
                  min_size: float = 0.0) -> tuple:
     """Decode the ``k`` highest cells of a (peak) heatmap into boxes, CenterNet style.
 
@@ -117,9 +120,9 @@ def topk_regions(heat: Tensor, wh: Tensor, offset: Tensor, k: int = 8,
     off = offset.flatten(2).gather(2, gather_idx)
     cx = cols + off[:, 0]
     cy = rows + off[:, 1]
-    boxes = torch.stack((cx - size[:, 0] / 2, cy - size[:, 1] / 2, cx + size[:, 0] / 2,
-                         cy + size[:, 1] / 2),
-                        dim=-1)
+    boxes = torch.stack(
+        (cx - size[:, 0] / 2, cy - size[:, 1] / 2, cx + size[:, 0] / 2, cy + size[:, 1] / 2),
+        dim=-1)
     # clamp per coordinate: x against W, y against H
     bounds = heat.new_tensor([w, h, w, h])
     boxes = torch.minimum(boxes.clamp_min(0), bounds)

@@ -8,7 +8,8 @@ classification runs each rewrite their own part of the one page.
 from typing import Dict, List
 
 from .page import BEGIN, END
-from .report import _ratio, load_range, load_sentence, mean_std
+from .sentences import load_sentence
+from .summary import load_range, mean_std, ratio
 
 
 def summarise_classification(results: dict) -> dict:
@@ -21,16 +22,21 @@ def summarise_classification(results: dict) -> dict:
     """
     by_name: Dict[str, dict] = {}
     for name, spec in results['methods'].items():
-        runs = sorted((r for r in results['runs'] if r['method'] == name),
-                      key=lambda r: r['seed'])
+        runs = sorted((r for r in results['runs'] if r['method'] == name), key=lambda r: r['seed'])
         if not runs:
             continue
-        cost = {k: mean_std([r['cost'].get(k) for r in runs])
-                for k in ('iter_time_s', 'run_s', 'peak_rss_mib')}
-        by_name[name] = dict(name=name, base=spec.get('base'), about=spec.get('about', ''),
-                             seeds=[r['seed'] for r in runs],
-                             top1=mean_std([r['metrics'].get('top1') for r in runs]),
-                             per_seed=[r['metrics'].get('top1') for r in runs], cost=cost)
+        cost = {
+            k: mean_std([r['cost'].get(k) for r in runs])
+            for k in ('iter_time_s', 'run_s', 'peak_rss_mib')
+        }
+        by_name[name] = dict(
+            name=name,
+            base=spec.get('base'),
+            about=spec.get('about', ''),
+            seeds=[r['seed'] for r in runs],
+            top1=mean_std([r['metrics'].get('top1') for r in runs]),
+            per_seed=[r['metrics'].get('top1') for r in runs],
+            cost=cost)
     comparisons = []
     for entry in by_name.values():
         base = by_name.get(entry['base'])
@@ -40,15 +46,22 @@ def summarise_classification(results: dict) -> dict:
         measured = entry['top1']['std'] is not None and base['top1']['std'] is not None
         spread = max(entry['top1']['std'] or 0.0, base['top1']['std'] or 0.0)
         delta = entry['top1']['mean'] - base['top1']['mean']
-        ratios = {k: _ratio(entry['cost'][k]['mean'], base['cost'][k]['mean'])
-                  for k in entry['cost']}
-        comparisons.append(dict(method=entry['name'], base=base['name'], delta=delta,
-                                spread=spread if measured else None,
-                                beats=measured and delta > spread,
-                                loses=measured and delta < -spread, ratios=ratios))
+        ratios = {
+            k: ratio(entry['cost'][k]['mean'], base['cost'][k]['mean'])
+            for k in entry['cost']
+        }
+        comparisons.append(
+            dict(
+                method=entry['name'],
+                base=base['name'],
+                delta=delta,
+                spread=spread if measured else None,
+                beats=measured and delta > spread,
+                loses=measured and delta < -spread,
+                ratios=ratios))
     teacher = (results.get('teacher') or {}).get('metrics') or {}
-    return dict(methods=list(by_name.values()), comparisons=comparisons,
-                teacher_top1=teacher.get('top1'))
+    return dict(
+        methods=list(by_name.values()), comparisons=comparisons, teacher_top1=teacher.get('top1'))
 
 
 def _stat(stat: dict) -> str:
@@ -73,22 +86,26 @@ def render_classification(results: dict) -> str:
     """The classification section (between :data:`BEGIN` and :data:`END`)."""
     summary = summarise_classification(results)
     s = results['settings']
-    out = [BEGIN, '## Classification (top-1 on the held-out split, %)', '',
-           f"Built-in classification data ({s['num_train']} training / {s['num_val']} "
-           f"held-out images of {s['img_size']} px, 6 classes), students trained "
-           f"{s['iters']} iterations, teacher {s['teacher_iters']} iterations, seeds "
-           f"{', '.join(map(str, s['seeds']))}. Command: `{results['command']}`; machine: "
-           f"{results['machine'].get('cpu_model')}, {results['machine'].get('usable_cores')} "
-           'cores. ' + load_sentence(load_range(results['runs']),
-                                     results['machine'].get('usable_cores')), '']
+    out = [
+        BEGIN, '## Classification (top-1 on the held-out split, %)', '',
+        f"Built-in classification data ({s['num_train']} training / {s['num_val']} "
+        f"held-out images of {s['img_size']} px, 6 classes), students trained "
+        f"{s['iters']} iterations, teacher {s['teacher_iters']} iterations, seeds "
+        f"{', '.join(map(str, s['seeds']))}. Command: `{results['command']}`; machine: "
+        f"{results['machine'].get('cpu_model')}, {results['machine'].get('usable_cores')} "
+        'cores. ' +
+        load_sentence(load_range(results['runs']), results['machine'].get('usable_cores')), ''
+    ]
     if summary['teacher_top1'] is not None:
         out += [f"Teacher: {summary['teacher_top1']:.1f} top-1.", '']
     student = next((m for m in summary['methods'] if m['name'] == 'student'), None)
-    out += ['| method | seeds | top-1 | Δ vs student | top-1 per seed | s/iter | peak RSS (MiB) |',
-            '|---|---|---|---|---|---|---|']
+    out += [
+        '| method | seeds | top-1 | Δ vs student | top-1 per seed | s/iter | peak RSS (MiB) |',
+        '|---|---|---|---|---|---|---|'
+    ]
     for m in summary['methods']:
-        delta = ('' if student is None or m is student or m['top1']['mean'] is None
-                 else f"{m['top1']['mean'] - student['top1']['mean']:+.1f}")
+        delta = ('' if student is None or m is student or m['top1']['mean'] is None else
+                 f"{m['top1']['mean'] - student['top1']['mean']:+.1f}")
         per_seed = ', '.join('n/a' if v is None else f'{v:.1f}' for v in m['per_seed'])
         t, rss = m['cost']['iter_time_s']['mean'], m['cost']['peak_rss_mib']['mean']
         out.append(f"| {m['name']} | {len(m['seeds'])} | {_stat(m['top1'])} | {delta} | "
@@ -97,12 +114,15 @@ def render_classification(results: dict) -> str:
     out += ['']
     for c in summary['comparisons']:
         r = c['ratios']
-        cost = ', '.join(f'{label} {r[k]:.2f}x' for k, label in (
-            ('iter_time_s', 'time per iteration'), ('run_s', 'whole run'),
-            ('peak_rss_mib', 'peak memory')) if r[k] is not None)
+        cost = ', '.join(f'{label} {r[k]:.2f}x'
+                         for k, label in (('iter_time_s', 'time per iteration'),
+                                          ('run_s', 'whole run'), ('peak_rss_mib', 'peak memory'))
+                         if r[k] is not None)
         out.append('- ' + _verdict(c) + (f' Cost vs {c["base"]}: {cost}.' if cost else ''))
-    out += ['', 'Methods: ' + '; '.join(f"`{m['name']}`: {m['about']}"
-                                        for m in summary['methods']) + '.', END]
+    out += [
+        '', 'Methods: ' + '; '.join(f"`{m['name']}`: {m['about']}"
+                                    for m in summary['methods']) + '.', END
+    ]
     return '\n'.join(out) + '\n'
 
 

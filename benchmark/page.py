@@ -16,6 +16,5 @@ def replace_block(page: Optional[str], block: str) -> str:
 
 def keep_block(old_page: Optional[str], new_page: str) -> str:
     """``new_page`` with the classification section of ``old_page`` carried over."""
-    match = re.search(re.escape(BEGIN) + r'.*?' + re.escape(END) + r'\n?', old_page or '',
-                      re.S)
+    match = re.search(re.escape(BEGIN) + r'.*?' + re.escape(END) + r'\n?', old_page or '', re.S)
     return replace_block(new_page, match.group(0)) if match else new_page

@@ -83,8 +83,7 @@ def locked_elsewhere(path: str) -> bool:
 def held(lock: RunLock, what: str):
     """Hold ``lock`` for the block; say so when another process has it and this one waits."""
     if not lock.acquire(block=False):
-        print(f'{what}: another benchmark process on this --out is making it; waiting',
-              flush=True)
+        print(f'{what}: another benchmark process on this --out is making it; waiting', flush=True)
         lock.acquire(block=True)
     try:
         yield lock
@@ -92,7 +91,8 @@ def held(lock: RunLock, what: str):
         lock.release()
 
 
-def claim_in_turn(jobs: Iterable, lock_for: Callable[[object], RunLock],
+def claim_in_turn(jobs: Iterable,
+                  lock_for: Callable[[object], RunLock],
                   on_wait: Callable[[object], None] = None) -> Iterator[Tuple[object, RunLock]]:
     """Yield each job once, with its lock held by the caller until the next job is asked for.
 

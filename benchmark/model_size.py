@@ -15,7 +15,8 @@ _BASIC = (64, 128, 256, 512)  # ResNet-18/34
 _BOTTLENECK = (256, 512, 1024, 2048)  # ResNet-50/101/152
 
 
-def resnet_stage_channels(depth: int, out_indices: Sequence[int],
+def resnet_stage_channels(depth: int,
+                          out_indices: Sequence[int],
                           base_channels: int = 64) -> List[int]:
     """Output channels of the ResNet stages ``out_indices`` (0-based).
 
@@ -63,8 +64,8 @@ def size_options(model: dict, size: str, plain_role: str = 'student') -> List[st
         return []
     teacher_depth, student_depth = MODEL_SIZES[size]
     if 'architecture' in model:
-        return (_detector_options('model.architecture', model['architecture'], student_depth)
-                + _detector_options('model.teacher', model['teacher'], teacher_depth))
+        return (_detector_options('model.architecture', model['architecture'], student_depth) +
+                _detector_options('model.teacher', model['teacher'], teacher_depth))
     depth = teacher_depth if plain_role == 'teacher' else student_depth
     return _detector_options('model', model, depth)
 

@@ -1,0 +1,155 @@
+"""What a benchmark command runs: its jobs, each run's config, options, key and work dir.
+
+Planning writes only the per-run config it is given a path for and trains nothing, so the
+dry run (:func:`dry_run`) and the real run compute the same keys.
+"""
+import json
+import os.path as osp
+import tempfile
+from typing import List, Optional
+
+from .locks import locked_elsewhere
+from .methods import task_methods, teacher_config
+from .options import common_options
+from .run_config import write_run_config
+from .run_key import run_key, semantic_text
+
+
+def plan_jobs(methods: list, seeds: list, table: dict, ablation_seeds: int) -> list:
+    """``(method, seed)`` in running order: the main rows seed by seed, then the ablations.
+
+    Ablation rows (``ablation=True`` in ``table``) run on the first ``ablation_seeds`` seeds;
+    the main rows come first, so that the table's core is complete as early as possible.
+    """
+    main = [m for m in methods if not table[m].get('ablation')]
+    extra = [m for m in methods if table[m].get('ablation')]
+    return ([(m, s) for s in seeds for m in main] + [(m, s) for s in seeds[:ablation_seeds]
+                                                     for m in extra])
+
+
+def data_root_of(args) -> str:
+    """The built-in data set's folder under ``--out``: one per task, size and generator seed."""
+    cls = args.task == 'classification'
+    return osp.join(
+        args.out, 'data', f'shapes{"_cls" if cls else ""}-{args.num_train}-'
+        f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
+
+
+def plan_teacher(args, data_root: str, probe: str) -> dict:
+    """The teacher's config (written to ``probe``), options, key, work dir and checkpoint.
+
+    The work dir carries the key (``teacher-<key>``): a teacher of another config, data or
+    length is another teacher, and each one is trained once.
+    """
+    n = args.teacher_iters
+    teacher_cfg = teacher_config(args.task)
+    cfg, text = write_run_config(probe, teacher_cfg, n, 1)
+    # evaluated once, at its end; one teacher (seed 0) for every seed of the students; sized
+    # as the teacher of --models
+    options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task,
+                             args.models, 'teacher')
+    key = run_key(semantic_text(text), options, n)
+    work_dir = osp.join(args.out, f'teacher-{key}')
+    return dict(
+        config=teacher_cfg,
+        options=options,
+        key=key,
+        work_dir=work_dir,
+        checkpoint=osp.join(work_dir, f'iter_{n}.pth'))
+
+
+def plan_run(args, name: str, seed: int, data_root: str, teacher_ckpt: str, cfg_file: str) -> dict:
+    """One method's run with one seed: its config (written to ``cfg_file``), options, key."""
+    spec = task_methods(args.task)[name]
+    policy_interval = max(1, min(20, args.iters // 15))
+    cfg, text = write_run_config(cfg_file, spec['config'], args.iters, policy_interval)
+    options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
+                             args.score_thr, cfg, args.task, args.models)
+    if 'teacher' in cfg.model:
+        options.append(f'model.teacher_ckpt={teacher_ckpt}')
+    return dict(
+        options=options,
+        key=run_key(semantic_text(text), options),
+        work_dir=osp.join(args.out, 'runs', name, f'seed{seed}'))
+
+
+def run_lock(out: str, name: str, seed: Optional[int]) -> str:
+    """The lock file of the teacher (``seed`` None) or of one method's run with one seed."""
+    return osp.join(out, 'locks', 'teacher.lock') if seed is None else \
+        osp.join(out, 'runs', name, f'seed{seed}.lock')
+
+
+def run_state(work_dir: str, key: str, done: bool, running: bool = False) -> str:
+    """What running a planned run would do: ``done``, ``running`` (another process holds
+    its lock: this one would wait for its result), ``resume at N``, ``new``, ``redo``."""
+    if done:
+        return 'done'
+    if running:
+        return 'running'
+    key_file, last = osp.join(work_dir, 'run_key.txt'), osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(key_file) and osp.isfile(last):
+        with open(key_file) as f:
+            if f.read().strip() == key:
+                with open(last) as f:
+                    ckpt = osp.basename(f.read().strip())
+                return f'resume at {ckpt[len("iter_"):-len(".pth")]}' \
+                    if ckpt.startswith('iter_') else 'resume'
+    return 'redo' if osp.isdir(work_dir) else 'new'
+
+
+def recorded(summary_file: str, key: str) -> Optional[dict]:
+    """The run's ``metrics.json`` record if it was written for ``key``, else None."""
+    if osp.isfile(summary_file):
+        with open(summary_file) as f:
+            record = json.load(f)
+        if record.get('key') == key:
+            return record
+    return None
+
+
+def dry_run(args, data_root: str) -> List[tuple]:
+    """What the command would do, run by run, without training or writing under ``--out``.
+
+    Returns:
+        list: ``(name, seed, state, work_dir)`` for the teacher (seed None) and each job in
+        running order; ``state`` as in :func:`run_state`.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        teacher = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'))
+        done = osp.isfile(teacher['checkpoint']) and osp.isfile(
+            osp.join(teacher['work_dir'], 'metrics.json'))
+        running = locked_elsewhere(run_lock(args.out, 'teacher', None))
+        rows = [('teacher', None, run_state(teacher['work_dir'], teacher['key'], done,
+                                            running), teacher['work_dir'])]
+        for name, seed in plan_jobs(args.methods, args.seeds, task_methods(args.task),
+                                    args.ablation_seeds):
+            plan = plan_run(args, name, seed, data_root, teacher['checkpoint'],
+                            osp.join(tmp, f'{name}-seed{seed}.py'))
+            done = recorded(osp.join(plan['work_dir'], 'metrics.json'), plan['key'])
+            running = locked_elsewhere(run_lock(args.out, name, seed))
+            rows.append(
+                (name, seed, run_state(plan['work_dir'], plan['key'], done is not None,
+                                       running), plan['work_dir']))
+    return rows
+
+
+def done_jobs(rows: list, jobs: list) -> tuple:
+    """``jobs`` split into those already done and the rest (``--done-only``), by the
+    states of :func:`dry_run`'s ``rows``.
+
+    Returns:
+        tuple[list, list]: the done ``(name, seed)`` jobs; the others as ``{'method',
+        'seed', 'state'}`` (state as in :func:`run_state`), each also printed.
+    """
+    states = {(name, seed): state for name, seed, state, _ in rows[1:]}
+    done = [job for job in jobs if states[job] == 'done']
+    not_run = [
+        dict(method=name, seed=seed, state=states[(name, seed)]) for name, seed in jobs
+        if states[(name, seed)] != 'done'
+    ]
+    for job in not_run:
+        print(
+            f'{job["method"]} seed {job["seed"]}: not done ({job["state"]}), left out '
+            '(--done-only)',
+            flush=True)
+    return done, not_run

@@ -1,0 +1,162 @@
+"""One benchmark command: the data, the teacher, every run in turn, ``results.json``, the page.
+
+Each run (the data, the teacher, one method with one seed) is locked by the process that
+makes it, so several benchmark processes can share one ``--out``: the others skip a locked
+run and reuse its result once it is written.
+"""
+import collections
+import json
+import os.path as osp
+import sys
+import time
+
+from .locks import RunLock, claim_in_turn, held
+from .machine import machine_info
+from .methods import task_methods
+from .planning import data_root_of, done_jobs, dry_run, plan_jobs, run_lock
+from .process import exit_on_termination
+from .progress import duration, estimate_left, headline, log_tail
+from .report import write_outputs
+from .runs import run_method, train_teacher
+
+SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'iters', 'teacher_iters',
+            'eval_interval', 'seeds', 'ablation_seeds', 'warmup_iters', 'score_thr', 'quick',
+            'models')
+ROW_FIELDS = ('config', 'base', 'about', 'ablation')
+
+
+def print_dry_run(args, data_root: str) -> None:
+    """Print what the command would do, run by run, and a count per state."""
+    rows = dry_run(args, data_root)
+    for name, seed, state, work_dir in rows:
+        label = name if seed is None else f'{name} seed {seed}'
+        print(f'{label:<36} {state:<14} {work_dir}')
+    counts = collections.Counter(state.split(' ')[0] for _, _, state, _ in rows)
+    print('dry run, nothing trained: ' +
+          ', '.join(f'{counts[k]} {k}'
+                    for k in ('done', 'running', 'resume', 'new', 'redo') if counts[k]))
+
+
+def _generate_data(args, data_root: str) -> None:
+    """The built-in data set of the task (the generator skips what is already there)."""
+    from sokd_mmdet.datasets import generate_classification_dataset, generate_detection_dataset
+    if args.task == 'classification':
+        generate_classification_dataset(
+            data_root,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            img_size=args.img_size,
+            seed=args.data_seed,
+            progress=False)
+    else:
+        generate_detection_dataset(
+            data_root,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            img_size=(args.img_size, args.img_size),
+            seed=args.data_seed,
+            progress=False)
+
+
+def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, t0: float) -> tuple:
+    """Every job once, in turn, each under its lock; the records and the failures."""
+    runs, failed, spent, left = [], [], {}, list(jobs)
+    claimed = claim_in_turn(
+        jobs,
+        lambda job: RunLock(run_lock(args.out, *job)),
+        on_wait=lambda job: print(
+            f'{job[0]} seed {job[1]}: another benchmark process is '
+            'training it; waiting for its result',
+            flush=True))
+    for k, ((name, seed), _) in enumerate(claimed, 1):
+        start = time.time()
+        print(
+            f'[{k}/{len(jobs)}] {name} seed {seed}: '
+            f'{"reading its result" if args.done_only else "training"}...',
+            flush=True)
+        record = run_method(args, name, seed, data_root, teacher_ckpt)
+        took = time.time() - start
+        if record.get('failed'):
+            failed.append({k: record[k] for k in ('method', 'seed', 'log')})
+            print(
+                f'[{k}/{len(jobs)}] {name} seed {seed}: FAILED ({record["error"]}), see '
+                f'{record["log"]}:\n{log_tail(record["log"], 15)}',
+                flush=True)
+        else:
+            runs.append(record)
+        # a resumed or reused run counts with its whole logged time
+        spent.setdefault(name, []).append(record.get('cost', {}).get('run_s', took))
+        left.remove((name, seed))
+        eta = estimate_left(
+            left, spent, lambda job: osp.isfile(
+                osp.join(args.out, 'runs', job[0], f'seed{job[1]}', 'metrics.json')))
+        status = 'reused' if record.get('cached') else f'{took:.0f} s'
+        if not record.get('failed'):
+            print(
+                f'[{k}/{len(jobs)}] {name} seed {seed}: {headline(record["metrics"])} '
+                f'({status}), elapsed {duration(time.time() - t0)}, ETA {duration(eta)}',
+                flush=True)
+    return runs, failed
+
+
+def run_benchmark(args, command: str) -> None:
+    """Run the benchmark that ``args`` (resolved by :func:`.settings.resolve`) describes.
+
+    Args:
+        args (argparse.Namespace): the command line of ``tools/benchmark.py``, ``out``
+            absolute.
+        command (str): the command as typed, for the page.
+    """
+    if args.report_only:
+        with open(osp.join(args.out, 'results.json')) as f:
+            write_outputs(args, json.load(f))
+        return
+    t0 = time.time()
+    started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
+    exit_on_termination()  # `kill` of this process also ends the training it runs
+    data_root = data_root_of(args)
+    if args.dry_run:
+        print_dry_run(args, data_root)
+        return
+    planned = dry_run(args, data_root) if args.done_only else None
+    if args.done_only and planned[0][2] != 'done':
+        sys.exit('benchmark --done-only: the teacher is not trained yet; nothing to report')
+    print(
+        f'data: {args.num_train} train / {args.num_val} held-out images of '
+        f'{args.img_size} px -> {data_root}',
+        flush=True)
+    # another benchmark process on the same --out may be writing the same data
+    with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
+        _generate_data(args, data_root)
+    with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher'):
+        teacher = train_teacher(args, data_root)
+
+    table = task_methods(args.task)
+    jobs = plan_jobs(args.methods, args.seeds, table, args.ablation_seeds)
+    not_run = []
+    if args.done_only:
+        jobs, not_run = done_jobs(planned, jobs)
+        args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
+    runs, failed = _run_jobs(args, jobs, data_root, teacher['checkpoint'], t0)
+
+    machine = dict(machine_info(), started=started, finished=time.strftime('%Y-%m-%d %H:%M:%S %Z'))
+    settings = {k: getattr(args, k) for k in SETTINGS}
+    # what the page says of each row; the config names everything the row changes
+    rows = {n: {k: table[n].get(k) for k in ROW_FIELDS} for n in args.methods}
+    results = dict(
+        schema=1,
+        task=args.task,
+        command=command,
+        machine=machine,
+        settings=settings,
+        methods=rows,
+        teacher=teacher,
+        runs=runs,
+        failed=failed,
+        not_run=not_run,
+        total_wall_s=time.time() - t0)
+    write_outputs(args, results)
+    print(f'benchmark finished in {duration(time.time() - t0)}', flush=True)
+    if failed:
+        sys.exit(f'benchmark: {len(failed)} run(s) failed: ' +
+                 ', '.join(f'{f["method"]} seed {f["seed"]}' for f in failed))

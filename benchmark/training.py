@@ -1,0 +1,100 @@
+"""One training process of the benchmark and the work dir it leaves behind.
+
+Every run trains through ``tools/train.py`` in a fresh process, measured alone (its own
+rusage); a run's work dir records its key, so that an interrupted run is resumed from its
+last checkpoint only by the same run.
+"""
+import json
+import os
+import os.path as osp
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+from . import REPO_ROOT
+from .process import wait_child
+
+
+def start_or_resume(work_dir: str, key: str) -> bool:
+    """Prepare ``work_dir`` for the run ``key``; True when an interrupted run goes on.
+
+    A run with the same key that stopped after writing a checkpoint (``last_checkpoint``)
+    is resumed from it (MMEngine restores weights, optimisers, schedulers, the iteration
+    and the random state); anything else is started afresh.
+    """
+    key_file = osp.join(work_dir, 'run_key.txt')
+    if osp.isfile(key_file) and osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        with open(key_file) as f:
+            if f.read().strip() == key:
+                return True
+    shutil.rmtree(work_dir, ignore_errors=True)
+    os.makedirs(work_dir)
+    with open(key_file, 'w') as f:
+        f.write(key)
+    return False
+
+
+def run_segments(work_dir: str, run: dict) -> dict:
+    """Add this process's wall time, peak RSS and load to the run's segments; their totals.
+
+    Returns:
+        dict: ``wall_s`` (sum over segments), ``peak_rss_mib`` (max), ``segments`` (count),
+        ``load5`` (the highest 5-minute load average at a segment's end; None if unknown).
+    """
+    path = osp.join(work_dir, 'segments.json')
+    segments = []
+    if osp.isfile(path):
+        with open(path) as f:
+            segments = json.load(f)
+    segments.append(
+        {k: run[k]
+         for k in ('wall_s', 'peak_rss_mib', 'returncode', 'load5') if k in run})
+    with open(path, 'w') as f:
+        json.dump(segments, f, indent=1)
+    loads = [s['load5'] for s in segments if s.get('load5') is not None]
+    return dict(
+        wall_s=sum(s['wall_s'] for s in segments),
+        peak_rss_mib=max(s['peak_rss_mib'] for s in segments),
+        segments=len(segments),
+        load5=max(loads) if loads else None)
+
+
+def train(cfg_file: str,
+          work_dir: str,
+          options: list,
+          log_file: str,
+          resume: bool = False) -> dict:
+    """Run ``tools/train.py`` in a fresh process; its wall time and peak RSS.
+
+    The process's own rusage comes from ``os.wait4`` (``ru_maxrss``: the largest resident
+    set of the process and of its data-loader workers, not a sum), so each run is measured
+    alone even though the benchmark runs many.
+
+    Returns:
+        dict: ``returncode``, ``wall_s``, ``peak_rss_mib`` and ``load5`` (the machine's
+        5-minute load average at the end).
+    """
+    cmd = [
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), cfg_file, '--work-dir', work_dir
+    ] + (['--resume'] if resume else []) + ['--cfg-options', *options]
+    env = dict(
+        os.environ,
+        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''),
+        MPLBACKEND='Agg',
+        PYTHONUNBUFFERED='1')
+    t0 = time.time()
+    with open(log_file, 'a' if resume else 'w') as log:
+        log.write('$ ' + shlex.join(cmd) + '\n')
+        log.flush()
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, usage = wait_child(proc)  # killed with this process (Ctrl-C, kill, hang-up)
+    # other benchmark processes or jobs on the machine slow the run down: the page says how
+    # loaded it was (5-minute load average, in runnable processes, at the run's end)
+    return dict(
+        returncode=proc.returncode,
+        wall_s=time.time() - t0,
+        peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
+        load5=os.getloadavg()[1])

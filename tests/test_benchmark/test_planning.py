@@ -1,0 +1,71 @@
+"""What a benchmark command would run (benchmark/planning.py): jobs, keys, states."""
+import importlib.util
+import json
+import os.path as osp
+
+from benchmark.planning import (data_root_of, dry_run, plan_jobs, plan_run, plan_teacher, recorded,
+                                run_state)
+from benchmark.training import start_or_resume
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                              osp.join(ROOT, 'tools', 'benchmark.py'))
+benchmark_tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(benchmark_tool)
+
+
+def test_ablations_run_after_the_main_rows_on_fewer_seeds():
+    table = dict(a=dict(), b=dict(ablation=True), c=dict())
+    jobs = plan_jobs(['a', 'b', 'c'], [0, 1, 2], table, ablation_seeds=1)
+    assert jobs == [('a', 0), ('c', 0), ('a', 1), ('c', 1), ('a', 2), ('c', 2), ('b', 0)]
+    jobs = plan_jobs(['b', 'a'], [3, 4], table, ablation_seeds=5)
+    assert jobs == [('a', 3), ('a', 4), ('b', 3), ('b', 4)]
+
+
+def test_run_state_reads_what_a_run_left_behind(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    assert run_state(work_dir, 'k', done=False) == 'new'
+    assert run_state(work_dir, 'k', done=True) == 'done'
+    start_or_resume(work_dir, 'k')
+    assert run_state(work_dir, 'k', done=False) == 'redo'  # nothing to resume
+    (tmp_path / 'run' / 'last_checkpoint').write_text(str(tmp_path / 'run' / 'iter_750.pth'))
+    assert run_state(work_dir, 'k', done=False) == 'resume at 750'
+    assert run_state(work_dir, 'other', done=False) == 'redo'
+    # another process holds the run: this one would wait for it, whatever it left so far
+    assert run_state(work_dir, 'k', done=False, running=True) == 'running'
+    assert run_state(work_dir, 'k', done=True, running=True) == 'done'
+
+
+def test_a_record_counts_only_for_its_own_key(tmp_path):
+    summary = tmp_path / 'metrics.json'
+    assert recorded(str(summary), 'k') is None
+    summary.write_text(json.dumps(dict(key='k', metrics=dict(AP=0.1))))
+    assert recorded(str(summary), 'k') == dict(key='k', metrics=dict(AP=0.1))
+    assert recorded(str(summary), 'another') is None
+
+
+def test_plans_are_keyed_by_what_the_run_does(tmp_path):
+    out = tmp_path / 'bench'
+    args = benchmark_tool.parse_args(['--out', str(out), '--iters', '40', '--teacher-iters', '60'])
+    data_root = data_root_of(args)
+    assert data_root == osp.join(str(out), 'data', 'shapes-400-100-128px-seed0')
+    teacher = plan_teacher(args, data_root, str(tmp_path / 't.py'))
+    assert teacher['work_dir'] == osp.join(str(out), f'teacher-{teacher["key"]}')
+    assert teacher['checkpoint'] == osp.join(teacher['work_dir'], 'iter_60.pth')
+    plans = {
+        seed:
+        plan_run(args, 'sokd_cwd', seed, data_root, teacher['checkpoint'],
+                 str(tmp_path / f'run{seed}.py'))
+        for seed in (0, 1)
+    }
+    assert plans[0]['work_dir'] == osp.join(str(out), 'runs', 'sokd_cwd', 'seed0')
+    options = plans[0]['options']
+    assert 'train_dataloader.dataset.pipeline.2.scale=(128,128)' in options
+    assert 'train_cfg.max_iters=40' in options and 'model.distiller.dafa.seed=0' in options
+    assert options[-1] == f'model.teacher_ckpt={teacher["checkpoint"]}'
+    assert plans[0]['key'] != plans[1]['key']  # another seed is another run
+    # a dry run plans the same keys and writes nothing
+    rows = dry_run(args, data_root)
+    assert rows[0] == ('teacher', None, 'new', teacher['work_dir'])
+    assert ('sokd_cwd', 1, 'new', plans[1]['work_dir']) in rows
+    assert not out.exists()
