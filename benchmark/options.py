@@ -7,7 +7,7 @@ passed to ``tools/train.py`` as options, and is part of the run's key.
 import os.path as osp
 from typing import List
 
-from .image_size import image_size_options
+from sokd_mmdet.apis.image_size import image_size_options
 from .model_size import DEFAULT_SIZE, size_options
 from .run_config import plain
 

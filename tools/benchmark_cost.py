@@ -62,6 +62,8 @@ def _cuda():
 
 def _config(name, data_root, img, batch, search, model=None):
     from mmengine.config import Config
+
+    from sokd_mmdet.apis.image_size import resize_keys
     cfg = Config.fromfile(name if osp.isfile(name) else osp.join(ROOT, 'configs', name))
     opts = {'model.teacher_ckpt': None}
     for split in ('train', 'val', 'test'):
@@ -69,9 +71,9 @@ def _config(name, data_root, img, batch, search, model=None):
     opts.update({
         'train_dataloader.batch_size': batch,
         'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.pipeline.2.scale': (img, img)
+        'train_dataloader.persistent_workers': False
     })
+    opts.update({key: (img, img) for key in resize_keys(cfg)})
     cfg.merge_from_dict(opts)
     if search is not None:
         cfg.model.search_begin = 0 if search else 10**12
@@ -224,7 +226,7 @@ def main(argv=None):
         'seconds_per_iter': {
             m: {
                 'mean': mean[m],
-                'std': statistics.stdev(times[m])
+                'std': statistics.stdev(times[m]) if len(times[m]) > 1 else 0.0
             }
             for m in METHODS
         },

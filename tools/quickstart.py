@@ -28,6 +28,15 @@ TEACHER_CFG = 'configs/quickstart/retinanet_r34_shapes_teacher.py'
 SOKD_CFG = 'configs/quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 
 
+def size_options(config: str, size: int) -> list:
+    """``--cfg-options`` that set every ``Resize`` of ``config``'s pipelines to ``size``."""
+    from mmengine.config import Config
+
+    import sokd_mmdet  # noqa: F401  (compatibility layer, before the config imports mmrazor)
+    from sokd_mmdet.apis.image_size import image_size_options
+    return image_size_options(Config.fromfile(osp.join(ROOT, config)), size)
+
+
 def run(step: str, args: list) -> None:
     """Run a tool in a fresh interpreter, streaming its output; stop on failure."""
     print(f'\n=== {step}\n$ python {" ".join(args)}', flush=True)
@@ -53,9 +62,6 @@ def main() -> None:
     t0 = time.time()
     s = args.img_size
     data = [
-        f'train_dataloader.dataset.pipeline.2.scale=({s},{s})',
-        f'val_dataloader.dataset.pipeline.1.scale=({s},{s})',
-        f'test_dataloader.dataset.pipeline.1.scale=({s},{s})',
         f'train_dataloader.dataset.data_root={args.data_root}/',
         f'val_dataloader.dataset.data_root={args.data_root}/',
         f'test_dataloader.dataset.data_root={args.data_root}/',
@@ -76,7 +82,7 @@ def main() -> None:
     else:
         run('train the teacher (RetinaNet R34)', [
             'tools/train.py', TEACHER_CFG, '--work-dir', teacher_dir, '--cfg-options', *data,
-            f'train_cfg.max_iters={args.teacher_iters}',
+            *size_options(TEACHER_CFG, s), f'train_cfg.max_iters={args.teacher_iters}',
             f'train_cfg.val_interval={args.teacher_iters}',
             f'default_hooks.checkpoint.interval={args.teacher_iters}'
         ])
@@ -84,14 +90,14 @@ def main() -> None:
     n = args.student_iters
     run('distil the student (RetinaNet R18) with SoKD over CWD', [
         'tools/train.py', SOKD_CFG, '--work-dir', student_dir, '--cfg-options', *data,
-        f'model.teacher_ckpt={teacher_ckpt}', f'train_cfg.max_iters={n}',
-        f'train_cfg.val_interval={n}', f'default_hooks.checkpoint.interval={n}',
-        f'model.search_interval={args.search_interval}'
+        *size_options(SOKD_CFG, s), f'model.teacher_ckpt={teacher_ckpt}',
+        f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}',
+        f'default_hooks.checkpoint.interval={n}', f'model.search_interval={args.search_interval}'
     ])
     student_ckpt = osp.join(student_dir, f'iter_{n}.pth')
     run('evaluate student and teacher (COCO mAP)', [
         'tools/test.py', SOKD_CFG, student_ckpt, '--teacher', '--work-dir',
-        osp.join(args.work_dir, 'test'), '--cfg-options', *data,
+        osp.join(args.work_dir, 'test'), '--cfg-options', *data, *size_options(SOKD_CFG, s),
         f'model.teacher_ckpt={teacher_ckpt}'
     ])
     logs = sorted(glob.glob(osp.join(student_dir, '*', '*.log')))

@@ -1,11 +1,11 @@
-"""The benchmark's image size (benchmark/image_size.py): every Resize found by its type."""
+"""One image size for a run (sokd_mmdet/apis/image_size.py): every Resize found by its type."""
 import copy
 
 import pytest
 from mmengine.config import Config, DictAction
 
-from benchmark.image_size import image_size_options, resize_keys
 from conftest import config_path
+from sokd_mmdet.apis.image_size import image_size_options, resize_keys
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

@@ -1,7 +1,8 @@
-"""The benchmark's image size: the ``scale`` of every ``Resize`` of the runs' pipelines.
+"""One image size for a run: the ``scale`` of every ``Resize`` of its data pipelines.
 
 The ``Resize`` transforms are found by their ``type``, so a config that adds a transform in
-front of them (or a data-set wrapper around its data set) still gets the benchmark's size.
+front of them (or a data-set wrapper around its data set) still gets the size asked for. The
+benchmark, the demo and the cost benchmark set the built-in data's size this way.
 """
 from typing import List, Tuple
 
@@ -55,8 +56,8 @@ def resize_keys(cfg) -> List[str]:
             if not found:
                 types = [t.get('type') if isinstance(t, dict) else t for t in pipeline]
                 raise ValueError(
-                    f'{prefix} has no Resize transform ({types}): the benchmark sets the '
-                    'image size through the scale of Resize; add one to the pipeline')
+                    f'{prefix} has no Resize transform ({types}): the image size is set '
+                    'through the scale of Resize; add one to the pipeline')
             keys += found
     return keys
 
