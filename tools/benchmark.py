@@ -151,12 +151,21 @@ def parse_args(argv=None):
         parser.error(str(err))
 
 
+def portable_argument(arg: str) -> str:
+    """``arg`` with an absolute path inside this checkout made relative to it (also in
+    ``--flag=path``), so that the command the page records runs in any clone."""
+    flag, sep, value = arg.partition('=') if arg.startswith('--') else ('', '', arg)
+    if osp.isabs(value) and osp.commonpath([osp.abspath(value), ROOT]) == ROOT:
+        value = osp.relpath(value, ROOT)
+    return flag + sep + value
+
+
 def main(argv=None):
     """Run the benchmark of the command line ``argv`` (default: ``sys.argv[1:]``)."""
     args = parse_args(argv)
     args.out = osp.abspath(args.out)
-    command = shlex.join(['python', 'tools/benchmark.py'] +
-                         list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = shlex.join(['python', 'tools/benchmark.py'] + [portable_argument(a) for a in argv])
     run_benchmark(args, command)
 
 

@@ -98,3 +98,14 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     # another student length is another run
     args.iters = 50
     assert dry_run(args, data_root)[1][2] == 'redo'
+
+
+def test_recorded_command_has_no_path_of_this_machine():
+    inside = osp.join(ROOT, 'docs', 'benchmark.md')
+    assert benchmark.portable_argument(inside) == osp.join('docs', 'benchmark.md')
+    assert benchmark.portable_argument(f'--report={inside}') == '--report=docs/benchmark.md'
+    # paths outside the checkout, relative paths and other arguments are kept as typed
+    assert benchmark.portable_argument('/data/other/out') == '/data/other/out'
+    assert benchmark.portable_argument('work_dirs/benchmark') == 'work_dirs/benchmark'
+    assert benchmark.portable_argument('--seeds') == '--seeds'
+    assert benchmark.portable_argument(osp.dirname(ROOT) + '/x') == osp.dirname(ROOT) + '/x'
