@@ -39,6 +39,12 @@ METHODS: Dict[str, dict] = {
     'sokd_fitnet': dict(
         config=QUICKSTART + 'sokd_fitnet_retinanet_r34_r18_shapes.py', base='fitnet',
         about='SoKD over FitNet: DAFA + DAM'),
+    'pkd': dict(
+        config=QUICKSTART + 'pkd_retinanet_r34_r18_shapes.py', base=None,
+        about='PKD: MSE of the standardised FPN levels P3-P5 (Pearson correlation)'),
+    'sokd_pkd': dict(
+        config=QUICKSTART + 'sokd_pkd_retinanet_r34_r18_shapes.py', base='pkd',
+        about='SoKD over PKD: DAFA + DAM'),
     'sokd_cwd_dafa_only': dict(
         ablation=True, config=ABLATIONS + 'sokd_cwd_dafa_only.py', base='cwd',
         about='ablation: DAFA alone (no DAM; the unmasked CWD on the refined features)'),

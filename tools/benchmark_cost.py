@@ -1,25 +1,25 @@
-"""What SoKD costs per training iteration against its base loss, measured side by side.
+"""What each benchmark row costs per training iteration, measured side by side in one process.
 
-Builds the base-KD model and the SoKD model of the same quickstart pair in one process
-and times their ``train_step`` on the same batches, interleaved round by round so that
-machine drift hits all of them alike:
+Builds the model of every named row of the detection benchmark (``benchmark/methods.py``:
+the student alone, the base losses, SoKD over each, ...) and times their ``train_step`` on
+the same batches, interleaved round by round so that machine drift hits all of them alike.
+A row with a policy search (SoKD) is timed twice:
 
-- ``base``: the base distillation loss alone (e.g. CWD);
-- ``sokd_normal``: a SoKD iteration without a policy step (DAFA + DAM, student update);
-- ``sokd_search``: a SoKD iteration with the policy step (virtual step, outer loss, the
-  exact mixed second-derivative product by double backward, RELAX): the default;
-- ``sokd_search_before``: the policy step as it was before the exact product: a
-  finite-difference product (two passes at ``theta +- eps v``) and the reward against the
-  outer loss before the virtual step (``hvp='finite_difference'``,
-  ``reward_baseline='before_step'``).
+- ``<row>:normal``: an iteration without a policy step (DAFA + DAM, the student update);
+- ``<row>:search``: an iteration with the policy step (virtual step, outer loss, the exact
+  mixed second-derivative product by double backward, RELAX);
+- with ``--before``, also ``<row>:search_before``: the policy step as it was before the exact
+  product (``hvp='finite_difference'``, ``reward_baseline='before_step'``).
 
-Peak memory is measured per method in a fresh subprocess (peak RSS on the CPU, peak
-allocated CUDA memory on a GPU). The whole-run ratio for a search interval n is
-``((n - 1) * normal + search) / (n * base)``.
+The whole-run time per iteration of a search row follows its own schedule
+(``search_begin``, ``search_interval``, ``search_end``, as the benchmark runs them) over
+``--iters`` iterations:
+``(1 - f) * normal + f * search`` for the share ``f`` of policy-step iterations; the whole-run
+ratio is that against the row's base (its ``base`` in the table). Peak memory is measured per
+entry in a fresh subprocess (peak RSS on the CPU, peak allocated CUDA memory on a GPU).
 
-    python tools/benchmark_cost.py [--base quickstart/cwd_retinanet_r34_r18_shapes.py]
-        [--sokd quickstart/sokd_cwd_retinanet_r34_r18_shapes.py] [--rounds 5]
-        [--steps 4] [--img-size 256] [--batch-size 4] [--out cost.json]
+    python tools/benchmark_cost.py [--methods cwd sokd_cwd ...] [--iters 1000] [--before]
+        [--rounds 5] [--steps 4] [--warmup 2] [--img-size 256] [--batch-size 4] [--out F]
 """
 import argparse
 import copy
@@ -33,13 +33,29 @@ import tempfile
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-METHODS = ('base', 'sokd_normal', 'sokd_search', 'sokd_search_before')
+sys.path.insert(0, ROOT)  # the benchmark's rows (benchmark/, not installed)
+from benchmark.methods import METHODS  # noqa: E402
+
+SEARCH_BEFORE = dict(hvp='finite_difference', reward_baseline='before_step')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--base', default='quickstart/cwd_retinanet_r34_r18_shapes.py')
-    parser.add_argument('--sokd', default='quickstart/sokd_cwd_retinanet_r34_r18_shapes.py')
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        default=['cwd', 'sokd_cwd'],
+        choices=sorted(METHODS),
+        help='benchmark rows to time (default: cwd sokd_cwd)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=1000,
+        help='run length over which the whole-run ratios follow each row\'s search schedule '
+        '(search_begin, search_interval, search_end as in the config, as the benchmark runs '
+        'them)')
+    parser.add_argument(
+        '--before', action='store_true', help='also time the policy step before the exact product')
     parser.add_argument(
         '--data-root',
         default=None,
@@ -47,11 +63,11 @@ def parse_args(argv=None):
     parser.add_argument('--img-size', type=int, default=256)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--rounds', type=int, default=5, help='interleaved rounds')
-    parser.add_argument('--steps', type=int, default=4, help='steps per method and round')
-    parser.add_argument('--warmup', type=int, default=2, help='untimed steps per method')
+    parser.add_argument('--steps', type=int, default=4, help='steps per entry and round')
+    parser.add_argument('--warmup', type=int, default=2, help='untimed steps per entry')
     parser.add_argument('--device', default='cuda' if _cuda() else 'cpu')
     parser.add_argument('--out', default=None, help='write the results as JSON')
-    parser.add_argument('--memory-of', choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument('--memory-of', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -60,14 +76,17 @@ def _cuda():
     return torch.cuda.is_available()
 
 
-def _config(name, data_root, img, batch, search, model=None):
+def _config(name, data_root, img, batch):
     from mmengine.config import Config
 
     from sokd_mmdet.apis.image_size import resize_keys
-    cfg = Config.fromfile(name if osp.isfile(name) else osp.join(ROOT, 'configs', name))
-    opts = {'model.teacher_ckpt': None}
-    for split in ('train', 'val', 'test'):
-        opts[f'{split}_dataloader.dataset.data_root'] = data_root + '/'
+    cfg = Config.fromfile(osp.join(ROOT, name))
+    opts = {
+        f'{split}_dataloader.dataset.data_root': data_root + '/'
+        for split in ('train', 'val', 'test')
+    }
+    if 'teacher_ckpt' in cfg.model:
+        opts['model.teacher_ckpt'] = None  # timing does not need trained weights
     opts.update({
         'train_dataloader.batch_size': batch,
         'train_dataloader.num_workers': 0,
@@ -75,29 +94,69 @@ def _config(name, data_root, img, batch, search, model=None):
     })
     opts.update({key: (img, img) for key in resize_keys(cfg)})
     cfg.merge_from_dict(opts)
-    if search is not None:
-        cfg.model.search_begin = 0 if search else 10**12
-    cfg.model.update(model or {})
     return cfg
 
 
-def build(name, data_root, img, batch, device, search=None, model=None):
-    """(model, optim wrapper, list of batches) for a config."""
+def entries(methods, before=False):
+    """``entry -> (row, search, model overrides)``: one per row, two or three per search row.
+
+    ``search`` is None for a row without a policy search, else whether every timed step
+    takes a policy step.
+    """
+    out = {}
+    for row in methods:
+        cfg_model = _config_model(METHODS[row]['config'])
+        if 'search_interval' not in cfg_model:  # no policy search
+            out[row] = (row, None, None)
+            continue
+        out[f'{row}:normal'] = (row, False, None)
+        out[f'{row}:search'] = (row, True, None)
+        if before:
+            out[f'{row}:search_before'] = (row, True, SEARCH_BEFORE)
+    return out
+
+
+def _config_model(name):
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(ROOT, name)).model
+
+
+def search_share(model_cfg: dict, iters: int) -> float:
+    """Share of ``iters`` iterations that take a policy step under the row's schedule
+    (``search_begin``, ``search_interval``, ``search_end``: :meth:`SoKD.search_at`).
+
+    Args:
+        model_cfg (dict): the row's ``model`` (a SoKD algorithm).
+        iters (int): the run length.
+    """
+    begin = int(model_cfg.get('search_begin', 0))
+    interval = int(model_cfg.get('search_interval', 1))
+    end = model_cfg.get('search_end')
+    end = iters if end is None else min(iters, int(end))
+    return len(range(begin, end, interval)) / iters
+
+
+def build(row, data_root, img, batch, device, search=None, model=None):
+    """(model, optim wrapper, list of batches) for a row; ``search`` fixes its policy steps."""
     import torch
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
     from mmrazor.registry import MODELS
     init_default_scope('mmdet')
-    cfg = _config(name, data_root, img, batch, search, model)
+    cfg = _config(METHODS[row]['config'], data_root, img, batch)
+    if search is not None:
+        cfg.model.search_begin, cfg.model.search_end = (0 if search else 10**12), None
+        cfg.model.search_interval = 1
+    cfg.model.update(model or {})
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model).to(device)
-    model.init_weights()
-    model.train()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    net = MODELS.build(cfg.model).to(device)
+    net.init_weights()
+    net.train()
+    optim = build_optim_wrapper(net, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     batches = [b for _, b in zip(range(4), loader)]
-    return model, optim, batches
+    return net, optim, batches
 
 
 def _sync(device):
@@ -120,16 +179,6 @@ def time_steps(entry, n, device):
     return out
 
 
-def _specs(args):
-    return {
-        'base': (args.base, None, None),
-        'sokd_normal': (args.sokd, False, None),
-        'sokd_search': (args.sokd, True, None),
-        'sokd_search_before':
-        (args.sokd, True, dict(hvp='finite_difference', reward_baseline='before_step'))
-    }
-
-
 def _proc_status_mib(field: str) -> float:
     """A memory field of /proc/self/status (VmRSS, VmHWM) in MiB.
 
@@ -143,11 +192,11 @@ def _proc_status_mib(field: str) -> float:
     raise KeyError(field)
 
 
-def measure_memory(args, method):
-    """Peak memory of ``method`` training, in a fresh process (MiB)."""
+def measure_memory(args, name):
+    """Peak memory of entry ``name`` training, in this (fresh) process (MiB)."""
     import torch
-    name, search, model = _specs(args)[method]
-    entry = build(name, args.data_root, args.img_size, args.batch_size, args.device, search, model)
+    row, search, model = entries(args.methods, args.before)[name]
+    entry = build(row, args.data_root, args.img_size, args.batch_size, args.device, search, model)
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     before = _proc_status_mib('VmRSS')
@@ -156,6 +205,61 @@ def measure_memory(args, method):
         return {'peak_cuda_mib': torch.cuda.max_memory_allocated() / 2**20}
     peak = _proc_status_mib('VmHWM')
     return {'peak_rss_mib': peak, 'rss_growth_mib': peak - before}
+
+
+def _memory_in_subprocesses(args, names):
+    memory = {}
+    for name in names:
+        cmd = [
+            sys.executable,
+            osp.abspath(__file__), '--memory-of', name, '--methods', *args.methods, '--data-root',
+            args.data_root, '--img-size',
+            str(args.img_size), '--batch-size',
+            str(args.batch_size), '--steps',
+            str(args.steps), '--warmup',
+            str(args.warmup), '--device', args.device
+        ] + (['--before'] if args.before else [])
+        res = subprocess.run(
+            cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+        if res.returncode != 0:
+            sys.exit(f'memory measurement of {name} failed:\n{res.stderr[-2000:]}')
+        memory[name] = json.loads(res.stdout.strip().splitlines()[-1])
+    return memory
+
+
+def summarise(args, times, memory):
+    """Per row: seconds per iteration (mean, std) of each entry, the whole-run time per
+    iteration under the row's search schedule, and the ratios to the row's base."""
+    mem_key = 'peak_cuda_mib' if args.device.startswith('cuda') else 'peak_rss_mib'
+    rows = {}
+    for row in args.methods:
+        names = [n for n in times if n == row or n.startswith(row + ':')]
+        per = {
+            n:
+            dict(
+                mean=statistics.mean(times[n]),
+                std=statistics.stdev(times[n]) if len(times[n]) > 1 else 0.0,
+                peak_mib=memory[n][mem_key])
+            for n in names
+        }
+        if row in per:
+            whole, share = per[row]['mean'], 0.0
+        else:
+            share = search_share(_config_model(METHODS[row]['config']), args.iters)
+            whole = (1 - share) * per[f'{row}:normal']['mean'] + \
+                share * per[f'{row}:search']['mean']
+        rows[row] = dict(
+            entries=per,
+            search_share=share,
+            whole_run_s_per_iter=whole,
+            peak_mib=max(e['peak_mib'] for e in per.values()))
+    for row, r in rows.items():
+        base = METHODS[row].get('base')
+        if base in rows:
+            r['base'] = base
+            r['whole_run_ratio'] = r['whole_run_s_per_iter'] / rows[base]['whole_run_s_per_iter']
+            r['memory_ratio'] = r['peak_mib'] / rows[base]['peak_mib']
+    return rows
 
 
 def main(argv=None):
@@ -176,74 +280,38 @@ def main(argv=None):
         return None
 
     import torch
-
+    specs = entries(args.methods, args.before)
     # memory first, in fresh processes, while this one is still small
-    memory = {}
-    for m in METHODS:
-        cmd = [
-            sys.executable,
-            osp.abspath(__file__), '--memory-of', m, '--base', args.base, '--sokd', args.sokd,
-            '--data-root', args.data_root, '--img-size',
-            str(args.img_size), '--batch-size',
-            str(args.batch_size), '--steps',
-            str(args.steps), '--warmup',
-            str(args.warmup), '--device', args.device
-        ]
-        res = subprocess.run(
-            cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
-        if res.returncode != 0:
-            sys.exit(f'memory measurement of {m} failed:\n{res.stderr[-2000:]}')
-        memory[m] = json.loads(res.stdout.strip().splitlines()[-1])
-
-    entries = {
-        m: build(n, args.data_root, args.img_size, args.batch_size, args.device, s, o)
-        for m, (n, s, o) in _specs(args).items()
+    memory = _memory_in_subprocesses(args, list(specs))
+    built = {
+        n: build(row, args.data_root, args.img_size, args.batch_size, args.device, s, o)
+        for n, (row, s, o) in specs.items()
     }
-    for m, entry in entries.items():
+    for entry in built.values():
         time_steps(entry, args.warmup, args.device)
-    times = {m: [] for m in METHODS}
+    times = {n: [] for n in specs}
     for r in range(args.rounds):
-        for m in METHODS:
-            times[m] += time_steps(entries[m], args.steps, args.device)
+        for n in specs:
+            times[n] += time_steps(built[n], args.steps, args.device)
         print(
-            f'round {r + 1}/{args.rounds}: ' + ', '.join(f'{m} {statistics.mean(times[m]):.3f} s'
-                                                         for m in METHODS),
+            f'round {r + 1}/{args.rounds}: ' + ', '.join(f'{n} {statistics.mean(times[n]):.3f} s'
+                                                         for n in specs),
             flush=True)
-    del entries
-
-    mean = {m: statistics.mean(times[m]) for m in METHODS}
+    del built
     result = {
         'device': args.device if args.device == 'cpu' else torch.cuda.get_device_name(),
         'threads': torch.get_num_threads(),
         'torch': torch.__version__,
-        'configs': {
-            'base': args.base,
-            'sokd': args.sokd
-        },
         'img_size': args.img_size,
         'batch_size': args.batch_size,
-        'steps_per_method': len(times['base']),
-        'seconds_per_iter': {
-            m: {
-                'mean': mean[m],
-                'std': statistics.stdev(times[m]) if len(times[m]) > 1 else 0.0
-            }
-            for m in METHODS
+        'iters': args.iters,
+        'steps_per_entry': args.rounds * args.steps,
+        'configs': {
+            row: METHODS[row]['config']
+            for row in args.methods
         },
-        'ratio_to_base': {
-            m: mean[m] / mean['base']
-            for m in METHODS
-        },
-        'whole_run_ratio': {
-            f'{search}_interval_{n}':
-            ((n - 1) * mean['sokd_normal'] + mean[search]) / (n * mean['base'])
-            for search in ('sokd_search', 'sokd_search_before')
-            for n in (1, 2, 5, 10)
-        },
-        'memory': memory,
+        'rows': summarise(args, times, memory),
     }
-    key = 'peak_cuda_mib' if args.device.startswith('cuda') else 'peak_rss_mib'
-    result['memory_ratio_to_base'] = {m: memory[m][key] / memory['base'][key] for m in METHODS}
     print(json.dumps(result, indent=2))
     if args.out:
         with open(args.out, 'w') as f:
