@@ -11,9 +11,9 @@ from mmrazor.registry import MODELS
 from conftest import IMG, config_path, tiny_options
 from sokd_mmdet.analysis import inspect_batch
 from sokd_mmdet.visualization import draw_inspection
-from sokd_mmdet.visualization.regions import (dafa_label, draw_boxes, draw_dafa,
-                                              draw_feature_regions, draw_regions, feature_energy,
-                                              overlay_heatmap, region_panel, select_boxes)
+from sokd_mmdet.visualization.panels import (dafa_label, draw_boxes, feature_energy,
+                                             overlay_heatmap, region_panel, select_boxes)
+from sokd_mmdet.visualization.regions import draw_dafa, draw_feature_regions, draw_regions
 
 SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 
