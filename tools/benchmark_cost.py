@@ -23,6 +23,7 @@ entry in a fresh subprocess (peak RSS on the CPU, peak allocated CUDA memory on 
 """
 import argparse
 import copy
+import functools
 import json
 import os
 import os.path as osp
@@ -116,24 +117,27 @@ def entries(methods, before=False):
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def _config_model(name):
+    """The ``model`` of a row's config, read once per process (callers only read it)."""
     from mmengine.config import Config
     return Config.fromfile(osp.join(ROOT, name)).model
 
 
 def search_share(model_cfg: dict, iters: int) -> float:
     """Share of ``iters`` iterations that take a policy step under the row's schedule
-    (``search_begin``, ``search_interval``, ``search_end``: :meth:`SoKD.search_at`).
+    (``search_begin``, ``search_interval``, ``search_end``, as SoKD decides it).
 
     Args:
         model_cfg (dict): the row's ``model`` (a SoKD algorithm).
         iters (int): the run length.
     """
-    begin = int(model_cfg.get('search_begin', 0))
-    interval = int(model_cfg.get('search_interval', 1))
-    end = model_cfg.get('search_end')
-    end = iters if end is None else min(iters, int(end))
-    return len(range(begin, end, interval)) / iters
+    from sokd_mmdet.models.sokd import takes_policy_step
+    schedule = {
+        k: model_cfg[k]
+        for k in ('search_interval', 'search_begin', 'search_end') if k in model_cfg
+    }
+    return sum(takes_policy_step(it, **schedule) for it in range(iters)) / iters
 
 
 def build(row, data_root, img, batch, device, search=None, model=None):

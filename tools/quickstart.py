@@ -86,18 +86,19 @@ def main() -> None:
             f'train_cfg.val_interval={args.teacher_iters}',
             f'default_hooks.checkpoint.interval={args.teacher_iters}'
         ])
+    sokd_size = size_options(SOKD_CFG, s)
     student_dir = osp.join(args.work_dir, 'sokd_student')
     n = args.student_iters
     run('distil the student (RetinaNet R18) with SoKD over CWD', [
-        'tools/train.py', SOKD_CFG, '--work-dir', student_dir, '--cfg-options', *data,
-        *size_options(SOKD_CFG, s), f'model.teacher_ckpt={teacher_ckpt}',
-        f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}',
-        f'default_hooks.checkpoint.interval={n}', f'model.search_interval={args.search_interval}'
+        'tools/train.py', SOKD_CFG, '--work-dir', student_dir, '--cfg-options', *data, *sokd_size,
+        f'model.teacher_ckpt={teacher_ckpt}', f'train_cfg.max_iters={n}',
+        f'train_cfg.val_interval={n}', f'default_hooks.checkpoint.interval={n}',
+        f'model.search_interval={args.search_interval}'
     ])
     student_ckpt = osp.join(student_dir, f'iter_{n}.pth')
     run('evaluate student and teacher (COCO mAP)', [
         'tools/test.py', SOKD_CFG, student_ckpt, '--teacher', '--work-dir',
-        osp.join(args.work_dir, 'test'), '--cfg-options', *data, *size_options(SOKD_CFG, s),
+        osp.join(args.work_dir, 'test'), '--cfg-options', *data, *sokd_size,
         f'model.teacher_ckpt={teacher_ckpt}'
     ])
     logs = sorted(glob.glob(osp.join(student_dir, '*', '*.log')))

@@ -7,6 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from test_classification_end_to_end import _options
 
 from conftest import as_cli, config_path
 from test_end_to_end import train_tool
@@ -26,22 +27,13 @@ def tiny_cls64_data(tmp_path_factory):
 def pretrained_r18w16(tiny_cls64_data, tmp_path_factory):
     """configs/pretrain/resnet18-w16_shapes-cls64.py trained 2 iterations by tools/train.py."""
     work_dir = str(tmp_path_factory.mktemp('pretrain'))
-    opts = {
-        'work_dir': work_dir,
-        'log_level': 'WARNING',
-        'randomness.seed': 0,
-        'train_cfg.max_iters': 2,
-        'train_cfg.val_interval': 2,
-        'default_hooks.checkpoint.interval': 2,
+    opts = _options(tiny_cls64_data, work_dir, iters=2)
+    # the warm-up and the cosine decay fitted into the 2 iterations
+    opts.update({
         'param_scheduler.0.end': 1,
         'param_scheduler.1.begin': 1,
-        'param_scheduler.1.end': 2,
-    }
-    for split in ('train', 'val', 'test'):
-        opts[f'{split}_dataloader.dataset.data_root'] = tiny_cls64_data + '/'
-        opts[f'{split}_dataloader.batch_size'] = 6
-        opts[f'{split}_dataloader.num_workers'] = 0
-        opts[f'{split}_dataloader.persistent_workers'] = False
+        'param_scheduler.1.end': 2
+    })
     runner = train_tool.main(
         [config_path('pretrain/resnet18-w16_shapes-cls64.py'), '--cfg-options', *as_cli(opts)])
     backbone = {k: v.detach().clone() for k, v in runner.model.backbone.state_dict().items()}

@@ -17,6 +17,17 @@ from .sokd_distiller import SoKDDistiller
 from .virtual_steps import VIRTUAL_STEPS
 
 
+def takes_policy_step(it: int,
+                      search_interval: int = 1,
+                      search_begin: int = 0,
+                      search_end: Optional[int] = None) -> bool:
+    """Whether training step ``it`` (0-based) takes a policy step under a search schedule:
+    every ``search_interval``-th step from ``search_begin`` on, none from ``search_end``."""
+    if it < search_begin or (search_end is not None and it >= search_end):
+        return False
+    return (it - search_begin) % search_interval == 0
+
+
 @MODELS.register_module()
 class SoKD(PolicyStepMixin, SingleTeacherDistill):
     """Student-Oriented Knowledge Distillation (Shen et al., ACM MM 2024).
@@ -272,9 +283,7 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
 
     def search_at(self, it: int) -> bool:
         """Whether training step ``it`` (0-based) takes a policy step."""
-        if it < self.search_begin or (self.search_end is not None and it >= self.search_end):
-            return False
-        return (it - self.search_begin) % self.search_interval == 0
+        return takes_policy_step(it, self.search_interval, self.search_begin, self.search_end)
 
     def student_side_parameters(self) -> Dict[str, Tensor]:
         """``theta``: every trainable parameter but the teacher's and the policy's."""
