@@ -10,9 +10,11 @@ checkout on ``sys.path``. One concept per module:
   (its ``--cfg-options``), :mod:`.image_size` (``Resize`` found by type), :mod:`.run_key`;
 - running: :mod:`.planning` (jobs, work dirs, states, the dry run), :mod:`.training` (the
   training process and its work dir), :mod:`.scalars` (what the logs say), :mod:`.runs`
-  (the cached teacher, each method's run), :mod:`.locks` and :mod:`.process` (several
+  (the cached teacher, each method's run), :mod:`.pretraining` (the backbones, pretrained
+  once per key on the built-in classification data), :mod:`.locks` and :mod:`.process` (several
   benchmark processes, signals), :mod:`.progress`, :mod:`.machine`, :mod:`.runner`;
-- the page from ``results.json``: :mod:`.report`, :mod:`.summary`, :mod:`.sentences`,
+- the page from ``results.json``: :mod:`.report`, :mod:`.summary`, :mod:`.regime` (teacher
+  against students, convergence, noise), :mod:`.sentences`,
   :mod:`.markdown`, :mod:`.plots`, :mod:`.classification`, :mod:`.page`.
 
 No module of the package is imported here, so that :mod:`.locks` and :mod:`.process` load

@@ -3,6 +3,7 @@ cost tables, the plots, the methods and the machine."""
 from typing import Dict, Optional
 
 from .model_size import DEFAULT_SIZE, size_label
+from .regime import regime, regime_lines
 from .sentences import load_sentence, verdict_sentence
 from .summary import METRICS, mean_std
 
@@ -43,7 +44,7 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None, cores=No
         f"and {s.get('num_val')} held-out images (the generator's `val` split) of "
         f"{s.get('img_size')}×{s.get('img_size')} px, generator seed {s.get('data_seed')}.",
         f"- Teacher: `{teacher.get('config', '?')}`, {s.get('teacher_iters')} iterations.",
-        _models_line(s.get('models') or DEFAULT_SIZE),
+        _models_line(s.get('models') or DEFAULT_SIZE, s.get('pretrain_iters')),
         f"- Students: {s.get('iters')} iterations each, seeds {seeds}; the held-out split is "
         f"evaluated every {s.get('eval_interval')} iterations for the curves. Every config's "
         'learning-rate schedule is stretched to the run length (warm-up and steps at the '
@@ -71,13 +72,16 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None, cores=No
     return '\n'.join(lines)
 
 
-def _models_line(size: str) -> str:
+def _models_line(size: str, pretrain_iters: Optional[int] = None) -> str:
     label = size_label(size)
     how = ('the configs as they are' if size == DEFAULT_SIZE else
            f'`--models {size}`: the configs\' backbones swapped by `--cfg-options`, the FPN '
            'inputs following them; everything from the FPN on as configured')
+    start = ('from scratch' if not pretrain_iters else
+             f'pretrained by the benchmark for {pretrain_iters} iterations on the built-in '
+             'classification images (`configs/pretrain/`), loaded through `init_cfg`')
     return (f"- Detectors: {label['teacher']} teacher, {label['student']} students "
-            f'(RetinaNet, ResNet backbones from scratch; {how}).')
+            f'(RetinaNet, ResNet backbones {start}; {how}).')
 
 
 def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> str:
@@ -104,6 +108,15 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
         '(re-run the command below).*', '',
         _settings_text(s, teacher, summary.get('load'), machine.get('usable_cores')), ''
     ]
+
+    figures = regime(summary, summary.get('pretrained'))
+    if figures is not None:
+        out += [
+            '## The regime', '',
+            'What the comparisons below rest on: a teacher clearly stronger than every '
+            'student, a student alone that has converged, seed noise below the differences '
+            'looked for.', ''
+        ] + regime_lines(figures) + ['']
 
     out += ['## Does SoKD beat its base loss?', '']
     best = max((m['metrics']['AP']['mean']

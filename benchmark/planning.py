@@ -11,6 +11,7 @@ from typing import List, Optional
 from .locks import locked_elsewhere
 from .methods import task_methods, teacher_config
 from .options import common_options
+from .pretraining import backbone_options, plan_pretrain, pretrain_configs
 from .run_config import write_run_config
 from .run_key import run_key, semantic_text
 
@@ -35,11 +36,21 @@ def data_root_of(args) -> str:
         f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
 
 
-def plan_teacher(args, data_root: str, probe: str) -> dict:
+def plan_pretraining(args, tmp: str) -> dict:
+    """``{role: plan}`` of the backbones' pretraining (:func:`.pretraining.plan_pretrain`),
+    its per-run configs written under ``tmp``; empty for a task without it."""
+    return {
+        role: plan_pretrain(args, role, config, osp.join(tmp, f'pretrain-{role}.py'))
+        for role, config in pretrain_configs(args.task).items()
+    }
+
+
+def plan_teacher(args, data_root: str, probe: str, pretrained: Optional[dict] = None) -> dict:
     """The teacher's config (written to ``probe``), options, key, work dir and checkpoint.
 
-    The work dir carries the key (``teacher-<key>``): a teacher of another config, data or
-    length is another teacher, and each one is trained once.
+    The work dir carries the key (``teacher-<key>``): a teacher of another config, data,
+    length or pretrained backbone is another teacher, and each one is trained once.
+    ``pretrained``: ``{role: {'checkpoint': ...}}`` of the benchmark's backbones.
     """
     n = args.teacher_iters
     teacher_cfg = teacher_config(args.task)
@@ -48,6 +59,7 @@ def plan_teacher(args, data_root: str, probe: str) -> dict:
     # as the teacher of --models
     options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task,
                              args.models, 'teacher')
+    options += backbone_options(cfg.model, pretrained or {}, 'teacher')
     key = run_key(semantic_text(text), options, n)
     work_dir = osp.join(args.out, f'teacher-{key}')
     return dict(
@@ -58,13 +70,23 @@ def plan_teacher(args, data_root: str, probe: str) -> dict:
         checkpoint=osp.join(work_dir, f'iter_{n}.pth'))
 
 
-def plan_run(args, name: str, seed: int, data_root: str, teacher_ckpt: str, cfg_file: str) -> dict:
-    """One method's run with one seed: its config (written to ``cfg_file``), options, key."""
+def plan_run(args,
+             name: str,
+             seed: int,
+             data_root: str,
+             teacher_ckpt: str,
+             cfg_file: str,
+             pretrained: Optional[dict] = None) -> dict:
+    """One method's run with one seed: its config (written to ``cfg_file``), options, key.
+
+    ``pretrained``: ``{role: {'checkpoint': ...}}`` of the benchmark's backbones.
+    """
     spec = task_methods(args.task)[name]
     policy_interval = max(1, min(20, args.iters // 15))
     cfg, text = write_run_config(cfg_file, spec['config'], args.iters, policy_interval)
     options = common_options(data_root, args.img_size, args.iters, args.eval_interval, seed,
                              args.score_thr, cfg, args.task, args.models)
+    options += backbone_options(cfg.model, pretrained or {}, 'student')
     if 'teacher' in cfg.model:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
     return dict(
@@ -74,8 +96,9 @@ def plan_run(args, name: str, seed: int, data_root: str, teacher_ckpt: str, cfg_
 
 
 def run_lock(out: str, name: str, seed: Optional[int]) -> str:
-    """The lock file of the teacher (``seed`` None) or of one method's run with one seed."""
-    return osp.join(out, 'locks', 'teacher.lock') if seed is None else \
+    """The lock file of the teacher or a backbone's pretraining (``seed`` None, ``name``
+    ``'teacher'`` or ``'pretrain-<role>'``) or of one method's run with one seed."""
+    return osp.join(out, 'locks', f'{name}.lock') if seed is None else \
         osp.join(out, 'runs', name, f'seed{seed}.lock')
 
 
@@ -111,20 +134,28 @@ def dry_run(args, data_root: str) -> List[tuple]:
     """What the command would do, run by run, without training or writing under ``--out``.
 
     Returns:
-        list: ``(name, seed, state, work_dir)`` for the teacher (seed None) and each job in
-        running order; ``state`` as in :func:`run_state`.
+        list: ``(name, seed, state, work_dir)`` for the backbones' pretraining
+        (``pretrain-<role>``, seed None), the teacher (seed None) and each job in running
+        order; ``state`` as in :func:`run_state`. The teacher is always the row before the
+        first job.
     """
+
+    def once(name: str, plan: dict) -> tuple:
+        done = osp.isfile(plan['checkpoint']) and osp.isfile(
+            osp.join(plan['work_dir'], 'metrics.json'))
+        running = locked_elsewhere(run_lock(args.out, name, None))
+        return (name, None, run_state(plan['work_dir'], plan['key'], done,
+                                      running), plan['work_dir'])
+
     with tempfile.TemporaryDirectory() as tmp:
-        teacher = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'))
-        done = osp.isfile(teacher['checkpoint']) and osp.isfile(
-            osp.join(teacher['work_dir'], 'metrics.json'))
-        running = locked_elsewhere(run_lock(args.out, 'teacher', None))
-        rows = [('teacher', None, run_state(teacher['work_dir'], teacher['key'], done,
-                                            running), teacher['work_dir'])]
+        pretrained = plan_pretraining(args, tmp)
+        rows = [once(f'pretrain-{role}', plan) for role, plan in pretrained.items()]
+        teacher = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'), pretrained)
+        rows.append(once('teacher', teacher))
         for name, seed in plan_jobs(args.methods, args.seeds, task_methods(args.task),
                                     args.ablation_seeds):
             plan = plan_run(args, name, seed, data_root, teacher['checkpoint'],
-                            osp.join(tmp, f'{name}-seed{seed}.py'))
+                            osp.join(tmp, f'{name}-seed{seed}.py'), pretrained)
             done = recorded(osp.join(plan['work_dir'], 'metrics.json'), plan['key'])
             running = locked_elsewhere(run_lock(args.out, name, seed))
             rows.append(
@@ -141,7 +172,7 @@ def done_jobs(rows: list, jobs: list) -> tuple:
         tuple[list, list]: the done ``(name, seed)`` jobs; the others as ``{'method',
         'seed', 'state'}`` (state as in :func:`run_state`), each also printed.
     """
-    states = {(name, seed): state for name, seed, state, _ in rows[1:]}
+    states = {(name, seed): state for name, seed, state, _ in rows if seed is not None}
     done = [job for job in jobs if states[job] == 'done']
     not_run = [
         dict(method=name, seed=seed, state=states[(name, seed)]) for name, seed in jobs

@@ -14,6 +14,8 @@ from .locks import RunLock, claim_in_turn, held
 from .machine import machine_info
 from .methods import task_methods
 from .planning import data_root_of, done_jobs, dry_run, plan_jobs, run_lock
+from .pretraining import (PRETRAIN_IMG, generate_pretrain_data, pretrain_backbone,
+                          pretrain_configs, pretrain_data_root)
 from .process import exit_on_termination
 from .progress import duration, estimate_left, headline, log_tail
 from .report import write_outputs
@@ -21,7 +23,7 @@ from .runs import run_method, train_teacher
 
 SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'iters', 'teacher_iters',
             'eval_interval', 'seeds', 'ablation_seeds', 'warmup_iters', 'score_thr', 'quick',
-            'models')
+            'models', 'pretrain_iters', 'pretrain_num_train', 'pretrain_num_val')
 ROW_FIELDS = ('config', 'base', 'about', 'ablation')
 
 
@@ -58,7 +60,8 @@ def _generate_data(args, data_root: str) -> None:
             progress=False)
 
 
-def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, t0: float) -> tuple:
+def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, pretrained: dict,
+              t0: float) -> tuple:
     """Every job once, in turn, each under its lock; the records and the failures."""
     runs, failed, spent, left = [], [], {}, list(jobs)
     claimed = claim_in_turn(
@@ -74,7 +77,7 @@ def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, t0: float) ->
             f'[{k}/{len(jobs)}] {name} seed {seed}: '
             f'{"reading its result" if args.done_only else "training"}...',
             flush=True)
-        record = run_method(args, name, seed, data_root, teacher_ckpt)
+        record = run_method(args, name, seed, data_root, teacher_ckpt, pretrained)
         took = time.time() - start
         if record.get('failed'):
             failed.append({k: record[k] for k in ('method', 'seed', 'log')})
@@ -119,8 +122,9 @@ def run_benchmark(args, command: str) -> None:
         print_dry_run(args, data_root)
         return
     planned = dry_run(args, data_root) if args.done_only else None
-    if args.done_only and planned[0][2] != 'done':
-        sys.exit('benchmark --done-only: the teacher is not trained yet; nothing to report')
+    if args.done_only and any(seed is None and state != 'done' for _, seed, state, _ in planned):
+        sys.exit('benchmark --done-only: the teacher or a pretrained backbone is not trained '
+                 'yet; nothing to report')
     print(
         f'data: {args.num_train} train / {args.num_val} held-out images of '
         f'{args.img_size} px -> {data_root}',
@@ -128,8 +132,20 @@ def run_benchmark(args, command: str) -> None:
     # another benchmark process on the same --out may be writing the same data
     with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
         _generate_data(args, data_root)
+    pretrained = {}
+    configs = pretrain_configs(args.task)
+    if configs:
+        print(
+            f'pretraining data: {args.pretrain_num_train} train / {args.pretrain_num_val} '
+            f'held-out images of {PRETRAIN_IMG} px -> {pretrain_data_root(args)}',
+            flush=True)
+        with held(RunLock(osp.join(args.out, 'locks', 'pretrain-data.lock')), 'pretrain data'):
+            generate_pretrain_data(args)
+    for role, config in configs.items():
+        with held(RunLock(run_lock(args.out, f'pretrain-{role}', None)), f'{role} backbone'):
+            pretrained[role] = pretrain_backbone(args, role, config)
     with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher'):
-        teacher = train_teacher(args, data_root)
+        teacher = train_teacher(args, data_root, pretrained)
 
     table = task_methods(args.task)
     jobs = plan_jobs(args.methods, args.seeds, table, args.ablation_seeds)
@@ -137,7 +153,7 @@ def run_benchmark(args, command: str) -> None:
     if args.done_only:
         jobs, not_run = done_jobs(planned, jobs)
         args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
-    runs, failed = _run_jobs(args, jobs, data_root, teacher['checkpoint'], t0)
+    runs, failed = _run_jobs(args, jobs, data_root, teacher['checkpoint'], pretrained, t0)
 
     machine = dict(machine_info(), started=started, finished=time.strftime('%Y-%m-%d %H:%M:%S %Z'))
     settings = {k: getattr(args, k) for k in SETTINGS}
@@ -151,6 +167,7 @@ def run_benchmark(args, command: str) -> None:
         settings=settings,
         methods=rows,
         teacher=teacher,
+        pretrained=pretrained,
         runs=runs,
         failed=failed,
         not_run=not_run,

@@ -8,72 +8,24 @@ import glob
 import json
 import os
 import os.path as osp
-import shutil
-import sys
 
 from .planning import plan_run, plan_teacher, recorded
-from .progress import headline, log_tail
 from .scalars import parse_run, read_scalars
-from .training import run_segments, start_or_resume, train
+from .training import run_segments, start_or_resume, train, train_once, training_cost
 
 
-def _cost(parsed: dict, run: dict) -> dict:
-    """The logged cost of a run and its processes' wall time, peak RSS and load."""
-    return dict(
-        parsed['cost'],
-        wall_s=run['wall_s'],
-        peak_rss_mib=run['peak_rss_mib'],
-        segments=run['segments'],
-        load5=run['load5'])
+def train_teacher(args, data_root: str, pretrained: dict = None) -> dict:
+    """Train the teacher once per (resolved config, data, iterations, pretrained backbone);
+    reuse it after (:func:`.training.train_once`).
 
-
-def train_teacher(args, data_root: str) -> dict:
-    """Train the teacher once per (resolved config, data, iterations); reuse it after.
-
-    Exits the benchmark if the teacher fails: no run can go on without it.
+    Args:
+        pretrained (dict, optional): the benchmark's pretrained backbones
+            (:func:`.pretraining.pretrain_backbone` records by role).
     """
     os.makedirs(args.out, exist_ok=True)
     probe = osp.join(args.out, 'teacher.py')
-    n = args.teacher_iters
-    plan = plan_teacher(args, data_root, probe)
-    teacher_cfg, options, key = plan['config'], plan['options'], plan['key']
-    work_dir, ckpt = plan['work_dir'], plan['checkpoint']
-    summary_file = osp.join(work_dir, 'metrics.json')
-    if osp.isfile(ckpt) and osp.isfile(summary_file):
-        os.remove(probe)
-        with open(summary_file) as f:
-            result = json.load(f)
-        # timed again from the log (the run's time is defined on the log, see parse_run)
-        result['cost'].update(
-            parse_run(read_scalars(work_dir), n, n, args.warmup_iters, args.task)['cost'])
-        print(f'teacher: reusing {ckpt} ({headline(result["metrics"])})', flush=True)
-        return dict(result, cached=True)
-    resume = start_or_resume(work_dir, key)
-    # beside the work dir: the Runner writes the resolved config into the work dir
-    cfg_file = osp.join(args.out, f'teacher-{key}.py')
-    shutil.move(probe, cfg_file)
-    print(
-        f'teacher: {"resuming" if resume else "training"} {teacher_cfg} for {n} iterations '
-        f'-> {work_dir}',
-        flush=True)
-    log = osp.join(work_dir, 'train.log')
-    run = train(cfg_file, work_dir, options, log, resume)
-    run.update(run_segments(work_dir, run))
-    if run['returncode'] != 0 or not osp.isfile(ckpt):
-        sys.exit(f'benchmark: the teacher failed (exit code {run["returncode"]}); see '
-                 f'{log}:\n{log_tail(log)}')
-    parsed = parse_run(read_scalars(work_dir), n, n, args.warmup_iters, args.task)
-    result = dict(
-        config=teacher_cfg,
-        work_dir=work_dir,
-        checkpoint=ckpt,
-        key=key,
-        metrics=parsed['metrics'],
-        cost=_cost(parsed, run))
-    with open(summary_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    print(f'teacher: {headline(result["metrics"])} in {parsed["cost"]["run_s"]:.0f} s', flush=True)
-    return dict(result, cached=False)
+    plan = plan_teacher(args, data_root, probe, pretrained)
+    return train_once('teacher', plan, probe, args.teacher_iters, args.warmup_iters, args.task)
 
 
 def _policy_history(work_dir: str):
@@ -85,8 +37,15 @@ def _policy_history(work_dir: str):
         return [{k: h[k] for k in ('iter', 'apply_prob', 'magnitude')} for h in json.load(f)]
 
 
-def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) -> dict:
+def run_method(args,
+               name: str,
+               seed: int,
+               data_root: str,
+               teacher_ckpt: str,
+               pretrained: dict = None) -> dict:
     """Train (or reuse) one method with one seed; its record for ``results.json``.
+
+    ``pretrained``: the benchmark's pretrained backbones by role (detection), or None.
 
     Returns:
         dict: the record (``cached`` says whether it was reused), or ``failed=True`` with
@@ -96,7 +55,7 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
     os.makedirs(osp.dirname(work_dir), exist_ok=True)
     # beside the work dir: the Runner writes the resolved config into the work dir
     cfg_file = osp.join(osp.dirname(work_dir), f'seed{seed}.py')
-    plan = plan_run(args, name, seed, data_root, teacher_ckpt, cfg_file)
+    plan = plan_run(args, name, seed, data_root, teacher_ckpt, cfg_file, pretrained)
     options, key = plan['options'], plan['key']
     summary_file = osp.join(work_dir, 'metrics.json')
     record = recorded(summary_file, key)
@@ -128,7 +87,7 @@ def run_method(args, name: str, seed: int, data_root: str, teacher_ckpt: str) ->
         curve=parsed['curve'],
         no_detections=parsed['no_detections'],
         policy_history=_policy_history(work_dir),
-        cost=_cost(parsed, run))
+        cost=training_cost(parsed, run))
     with open(summary_file, 'w') as f:
         json.dump(record, f, indent=1)
     if args.drop_checkpoints:

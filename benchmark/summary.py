@@ -116,9 +116,10 @@ def summarise(results: dict) -> dict:
         evaluation had no box above the score threshold), ``cost`` (cost ->
         :func:`mean_std` over the runs), ``ratio`` (cost -> mean of this method / mean of
         its base, or None), ``curve`` (mean AP per evaluated iteration) and ``policy``
-        (mean DAFA policy history or None)),
+        (mean DAFA policy history or None), ``ablation``),
         ``comparisons`` (one per method with a base: ``delta`` of the mean AP, ``spread``
         the larger seed std, ``within_std``, ``outcome``, ``beats``), ``teacher``,
+        ``pretrained`` (the backbones' pretraining records by role; empty without),
         ``load`` (range of the runs' 5-minute load averages: ``min``, ``max``, ``n``,
         ``unknown`` (runs without one); None if no run recorded it),
         ``settings``, ``machine``, ``command``, ``failed`` and ``not_run`` (the planned
@@ -134,6 +135,7 @@ def summarise(results: dict) -> dict:
             about=spec.get('about', ''),
             config=spec.get('config', ''),
             base=spec.get('base'),
+            ablation=spec.get('ablation'),
             seeds=[r['seed'] for r in runs],
             metrics={m: mean_std([r['metrics'].get(m) for r in runs])
                      for m in METRICS},
@@ -162,6 +164,7 @@ def summarise(results: dict) -> dict:
         methods=methods,
         comparisons=comparisons,
         teacher=teacher,
+        pretrained=results.get('pretrained') or {},
         load=load_range(results['runs']),
         settings=results.get('settings', {}),
         machine=results.get('machine', {}),

@@ -15,6 +15,8 @@ import time
 
 from . import REPO_ROOT
 from .process import wait_child
+from .progress import headline, log_tail
+from .scalars import parse_run, read_scalars
 
 
 def start_or_resume(work_dir: str, key: str) -> bool:
@@ -98,3 +100,85 @@ def train(cfg_file: str,
         wall_s=time.time() - t0,
         peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
         load5=os.getloadavg()[1])
+
+
+def training_cost(parsed: dict, run: dict) -> dict:
+    """The logged cost of a run and its processes' wall time, peak RSS and load."""
+    return dict(
+        parsed['cost'],
+        wall_s=run['wall_s'],
+        peak_rss_mib=run['peak_rss_mib'],
+        segments=run['segments'],
+        load5=run['load5'])
+
+
+def finished_record(work_dir: str, ckpt: str, iters: int, warmup: int, task: str):
+    """The ``metrics.json`` record of a finished once-per-key run (the teacher, a
+    pretrained backbone), its time read again from the log; None if it has not finished."""
+    summary_file = osp.join(work_dir, 'metrics.json')
+    if not (osp.isfile(ckpt) and osp.isfile(summary_file)):
+        return None
+    with open(summary_file) as f:
+        result = json.load(f)
+    # timed again from the log (the run's time is defined on the log, see parse_run)
+    result['cost'].update(parse_run(read_scalars(work_dir), iters, iters, warmup, task)['cost'])
+    return result
+
+
+def record_training(plan: dict, run: dict, iters: int, eval_interval: int, warmup: int,
+                    task: str) -> dict:
+    """Write the ``metrics.json`` of a once-per-key run that just finished; its record."""
+    work_dir = plan['work_dir']
+    run.update(run_segments(work_dir, run))
+    parsed = parse_run(read_scalars(work_dir), iters, eval_interval, warmup, task)
+    result = dict(
+        config=plan['config'],
+        work_dir=work_dir,
+        checkpoint=plan['checkpoint'],
+        key=plan['key'],
+        metrics=parsed['metrics'],
+        cost=training_cost(parsed, run))
+    with open(osp.join(work_dir, 'metrics.json'), 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def train_once(label: str, plan: dict, probe: str, iters: int, warmup: int, task: str) -> dict:
+    """Train a run that is made once per key (the teacher, a pretrained backbone), resuming
+    it if it was interrupted, or reuse it once finished.
+
+    Args:
+        label (str): what it is, for the messages (``'teacher'``, ``'student backbone'``).
+        plan (dict): its ``config``, ``options``, ``key``, ``work_dir`` and ``checkpoint``.
+        probe (str): the per-run config file the plan was made from; kept beside the work
+            dir as ``<work_dir>.py`` (the Runner writes the resolved config into the work
+            dir), removed when the run is reused.
+        iters (int): its length (evaluated once, at its end).
+        warmup (int): iterations left out of its time per iteration.
+        task (str): ``'detection'`` or ``'classification'`` (what its evaluation logs).
+
+    Returns:
+        dict: the ``metrics.json`` record with ``cached``. Exits the benchmark if it fails:
+        nothing after it can run without it.
+    """
+    work_dir, ckpt = plan['work_dir'], plan['checkpoint']
+    result = finished_record(work_dir, ckpt, iters, warmup, task)
+    if result is not None:
+        os.remove(probe)
+        print(f'{label}: reusing {ckpt} ({headline(result["metrics"])})', flush=True)
+        return dict(result, cached=True)
+    resume = start_or_resume(work_dir, plan['key'])
+    cfg_file = work_dir + '.py'
+    shutil.move(probe, cfg_file)
+    print(
+        f'{label}: {"resuming" if resume else "training"} {plan["config"]} for {iters} '
+        f'iterations -> {work_dir}',
+        flush=True)
+    log = osp.join(work_dir, 'train.log')
+    run = train(cfg_file, work_dir, plan['options'], log, resume)
+    if run['returncode'] != 0 or not osp.isfile(ckpt):
+        sys.exit(f'benchmark: the {label} failed (exit code {run["returncode"]}); see '
+                 f'{log}:\n{log_tail(log)}')
+    result = record_training(plan, run, iters, iters, warmup, task)
+    print(f'{label}: {headline(result["metrics"])} in {result["cost"]["run_s"]:.0f} s', flush=True)
+    return dict(result, cached=False)

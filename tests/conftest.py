@@ -60,6 +60,9 @@ def tiny_options(data_root: str, work_dir: str, iters: int = 2, teacher_ckpt: st
     # that COCO evaluation has detections to evaluate
     for model in ('architecture', 'teacher'):
         opts[f'model.{model}.test_cfg.score_thr'] = 0.0
+        # no pretrained backbone weights in the tests (tests/test_tools/test_pretrain_backbones.py
+        # covers that path); the teacher's weights come from teacher_ckpt
+        opts[f'model.{model}.backbone.init_cfg'] = None
     return opts
 
 

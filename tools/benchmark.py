@@ -83,9 +83,22 @@ def parse_args(argv=None):
     parser.add_argument(
         '--num-val', type=int, default=None, help='held-out images (evaluated, never tuned on)')
     parser.add_argument('--img-size', type=int, default=None)
-    parser.add_argument('--data-seed', type=int, default=0, help='data generator seed')
+    parser.add_argument(
+        '--data-seed',
+        type=int,
+        default=None,
+        help='data generator seed (default: the setting\'s; detection 1, the tuning draw '
+        'being 0; classification 0, the tuning draw being 1)')
     parser.add_argument('--iters', type=int, default=None, help='student iterations')
     parser.add_argument('--teacher-iters', type=int, default=None)
+    parser.add_argument(
+        '--pretrain-iters',
+        type=int,
+        default=None,
+        help='detection: iterations of each backbone\'s pretraining on the built-in '
+        'classification data')
+    parser.add_argument('--pretrain-num-train', type=int, default=None)
+    parser.add_argument('--pretrain-num-val', type=int, default=None)
     parser.add_argument(
         '--eval-interval',
         type=int,

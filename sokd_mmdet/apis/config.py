@@ -146,7 +146,8 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
     Checks the data root, annotation file and image folder of each split's dataset (for a
     COCO-format data set also the annotation file's contents and that every image it names
     is there and not empty: :func:`scan_coco_annotations`), the teacher checkpoint of a
-    distillation model, and ``load_from`` when not resuming.
+    distillation model, the local ``Pretrained`` checkpoints of the model's ``init_cfg`` (when
+    ``splits`` has ``train``), and ``load_from`` when not resuming.
 
     Args:
         cfg (Config): a loaded config.
@@ -183,10 +184,47 @@ def check_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test')) 
                 'README) or set model.teacher_ckpt (--cfg-options model.teacher_ckpt=PATH).')
         if not os.access(ckpt, os.R_OK):
             raise ConfigError(f'teacher checkpoint {ckpt} is not readable')
+    if 'train' in splits:  # MMEngine loads init_cfg weights when training only
+        _check_pretrained(model)
     load_from = cfg.get('load_from')
     if load_from and not cfg.get('resume') and '://' not in load_from and \
             not osp.isfile(load_from):
         raise ConfigError(f'load_from {load_from} does not exist')
+
+
+def _pretrained_inits(node, where: str):
+    """``(config key, checkpoint)`` of every ``Pretrained`` init_cfg under ``node``."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        if isinstance(init, dict) and str(init.get('type', '')).split('.')[-1] == 'Pretrained':
+            yield f'{where}.init_cfg', init.get('checkpoint')
+        for key, value in node.items():
+            if key != 'init_cfg':
+                yield from _pretrained_inits(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _pretrained_inits(value, f'{where}.{i}')
+
+
+def _check_pretrained(model: dict) -> None:
+    """A local ``Pretrained`` checkpoint that is missing, with the command that makes it.
+
+    A distillation model's teacher is left out when ``teacher_ckpt`` is set: its weights
+    come from that checkpoint, not from its ``init_cfg``.
+    """
+    parts = {k: v for k, v in model.items() if not (k == 'teacher' and model.get('teacher_ckpt'))}
+    for key, ckpt in _pretrained_inits(parts, 'model'):
+        if not ckpt or '://' in str(ckpt) or osp.isfile(ckpt):
+            continue
+        # the configs of the built-in data name what `tools/train.py configs/pretrain/X.py`
+        # writes: work_dirs/X/iter_N.pth
+        name = osp.basename(osp.dirname(ckpt))
+        root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+        pretrain = osp.join('configs', 'pretrain', name + '.py')
+        how = (f'Pretrain it with `python tools/train.py {pretrain}`' if osp.isfile(
+            osp.join(root, pretrain)) else 'Put the weights there')
+        raise ConfigError(f'pretrained weights {ckpt} ({key}) do not exist. {how}, or set '
+                          f'{key}.checkpoint=PATH, or {key}=None to train from scratch.')
 
 
 def init_cpu_distributed(cfg: Config) -> bool:

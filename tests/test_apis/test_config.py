@@ -63,6 +63,41 @@ def test_remote_teacher_checkpoint_is_not_checked_locally(tiny_data, tmp_path):
     check_config(cfg)
 
 
+def test_missing_pretrained_backbone_names_the_command_that_makes_it(tiny_data, tmp_path,
+                                                                     teacher_ckpt):
+    # the quickstart configs as they are: the student's backbone loads what
+    # `tools/train.py configs/pretrain/resnet18-w16_shapes-cls64.py` writes
+    cfg = load_config(config_path(SOKD))
+    opts = tiny_options(tiny_data, str(tmp_path), teacher_ckpt=teacher_ckpt)
+    cfg.merge_from_dict({k: v for k, v in opts.items() if not k.endswith('init_cfg')})
+    key = 'model.architecture.backbone.init_cfg'
+    with pytest.raises(ConfigError) as err:
+        check_config(cfg)
+    assert str(err.value) == (
+        f'pretrained weights work_dirs/resnet18-w16_shapes-cls64/iter_2000.pth ({key}) do not '
+        'exist. Pretrain it with `python tools/train.py '
+        'configs/pretrain/resnet18-w16_shapes-cls64.py`, or set '
+        f'{key}.checkpoint=PATH, or {key}=None to train from scratch.')
+    # testing loads no init_cfg weights; the teacher's come from teacher_ckpt, not its init
+    check_config(cfg, splits=('test', ))
+    weights = tmp_path / 'student_backbone.pth'
+    torch.save({}, weights)
+    cfg.merge_from_dict({key + '.checkpoint': str(weights)})
+    check_config(cfg)
+    # a path no pretraining config writes: put the weights there
+    cfg.merge_from_dict({key + '.checkpoint': str(tmp_path / 'elsewhere' / 'x.pth')})
+    with pytest.raises(ConfigError, match=r'do not exist\. Put the weights there'):
+        check_config(cfg)
+    # a plain detector (the teacher config) is checked as well
+    teacher = load_config(config_path('quickstart/retinanet_r34_shapes_teacher.py'))
+    teacher.merge_from_dict({k: v for k, v in opts.items() if k.startswith('train_')})
+    with pytest.raises(
+            ConfigError,
+            match=r'resnet34-w32_shapes-cls64/iter_2000\.pth '
+            r'\(model\.backbone\.init_cfg\)'):
+        check_config(teacher, splits=('train', ))
+
+
 def _model_cfg(**distiller):
     init_default_scope('mmdet')
     cfg = Config.fromfile(config_path(SOKD))

@@ -137,7 +137,8 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
     holder = _hold(out / 'runs' / 'cwd' / 'seed0.lock')  # another process trains it
     calls = []
 
-    def run_method(args, name, seed, data_root, teacher_ckpt):
+    def run_method(args, name, seed, data_root, teacher_ckpt, pretrained):
+        assert pretrained == backbones
         assert not _free_elsewhere(out / 'runs' / name / f'seed{seed}.lock')
         calls.append((name, seed))
         if len(calls) == 3:
@@ -149,12 +150,22 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
             cost=dict(wall_s=1.0),
             cached=(name, seed) == ('cwd', 0))
 
-    def train_teacher(args, data_root):
+    def train_teacher(args, data_root, pretrained):
         assert not _free_elsewhere(out / 'locks' / 'teacher.lock')
+        assert pretrained == backbones
         return dict(checkpoint='teacher.pth', metrics=dict(AP=0.2))
+
+    backbones = {}
+
+    def pretrain_backbone(args, role, config):
+        assert not _free_elsewhere(out / 'locks' / f'pretrain-{role}.lock')
+        backbones[role] = dict(checkpoint=f'{role}.pth', config=config)
+        return backbones[role]
 
     written = {}
     monkeypatch.setattr(sokd_mmdet.datasets, 'generate_detection_dataset', lambda *a, **k: None)
+    monkeypatch.setattr(runner, 'generate_pretrain_data', lambda args: None)
+    monkeypatch.setattr(runner, 'pretrain_backbone', pretrain_backbone)
     monkeypatch.setattr(runner, 'train_teacher', train_teacher)
     monkeypatch.setattr(runner, 'run_method', run_method)
     monkeypatch.setattr(runner, 'write_outputs', lambda args, res: written.update(res))
@@ -171,3 +182,7 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
     assert written['command'] == ('python tools/benchmark.py --out ' + str(out) +
                                   ' --methods student cwd --seeds 0 1')
     assert written['settings']['seeds'] == [0, 1] and written['failed'] == []
+    # both backbones pretrained (under their locks) before the teacher, and on record
+    assert written['pretrained'] == backbones and backbones['student']['config'] == \
+        'configs/pretrain/resnet18-w16_shapes-cls64.py'
+    assert backbones['teacher']['config'] == 'configs/pretrain/resnet34-w32_shapes-cls64.py'

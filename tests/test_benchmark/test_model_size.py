@@ -54,14 +54,15 @@ def test_default_size_adds_nothing_so_cached_runs_keep_their_keys():
 
 def test_r101_r50_options_build_detectors_whose_fpn_reads_the_backbone():
     """The options turn the quickstart pair into R101 -> R50 that run, with the FPN (and so
-    every loss, DAM and head after it) unchanged."""
+    every loss, DAM and head after it) unchanged. The widths stay the configs' (teacher 32
+    stem channels, student 16): bottleneck stages of 4x, 8x, 16x and 32x the stem."""
     init_default_scope('mmdet')
     cfg = Config.fromfile(config_path('quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'))
     options = size_options(cfg.model.to_dict(), 'r101-r50')
     assert options == [
         'model.architecture.backbone.depth=50',
-        'model.architecture.neck.in_channels=[512,1024,2048]', 'model.teacher.backbone.depth=101',
-        'model.teacher.neck.in_channels=[512,1024,2048]'
+        'model.architecture.neck.in_channels=[128,256,512]', 'model.teacher.backbone.depth=101',
+        'model.teacher.neck.in_channels=[256,512,1024]'
     ]
     cfg.merge_from_dict(_options_dict(options))
     cfg.model.teacher_ckpt = None
@@ -86,7 +87,8 @@ def test_r101_r50_options_build_detectors_whose_fpn_reads_the_backbone():
 
 def test_large_setting_and_its_own_output(tmp_path):
     args = benchmark_tool.parse_args(['--large'])
-    assert args.models == 'r101-r50' and args.img_size == 256 and args.iters == 4000
+    assert args.models == 'r101-r50' and args.img_size == 256 and args.iters == 12000
+    assert args.data_seed == 1 and args.pretrain_iters == 2000
     assert args.out == 'work_dirs/benchmark-r101-r50'
     assert args.report == osp.join(ROOT, 'docs', 'benchmark-r101-r50.md')
     args = benchmark_tool.parse_args(['--large', '--img-size', '192', '--out', str(tmp_path)])

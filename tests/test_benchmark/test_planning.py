@@ -3,8 +3,8 @@ import importlib.util
 import json
 import os.path as osp
 
-from benchmark.planning import (data_root_of, dry_run, plan_jobs, plan_run, plan_teacher, recorded,
-                                run_state)
+from benchmark.planning import (data_root_of, dry_run, plan_jobs, plan_pretraining, plan_run,
+                                plan_teacher, recorded, run_state)
 from benchmark.training import start_or_resume
 from conftest import ROOT
 
@@ -48,14 +48,35 @@ def test_plans_are_keyed_by_what_the_run_does(tmp_path):
     out = tmp_path / 'bench'
     args = benchmark_tool.parse_args(['--out', str(out), '--iters', '40', '--teacher-iters', '60'])
     data_root = data_root_of(args)
-    assert data_root == osp.join(str(out), 'data', 'shapes-400-100-128px-seed0')
-    teacher = plan_teacher(args, data_root, str(tmp_path / 't.py'))
+    assert data_root == osp.join(str(out), 'data', 'shapes-2000-1000-128px-seed1')
+    pretrained = plan_pretraining(args, str(tmp_path))
+    # the two backbones the quickstart configs load, each pretrained once per key
+    assert {
+        role: p['config']
+        for role, p in pretrained.items()
+    } == dict(
+        student='configs/pretrain/resnet18-w16_shapes-cls64.py',
+        teacher='configs/pretrain/resnet34-w32_shapes-cls64.py')
+    student_bb = pretrained['student']
+    assert student_bb['work_dir'] == osp.join(
+        str(out), f'pretrain-resnet18-w16_shapes-cls64-{student_bb["key"]}')
+    assert student_bb['checkpoint'] == osp.join(student_bb['work_dir'], 'iter_2000.pth')
+    assert 'train_cfg.max_iters=2000' in student_bb['options']
+    assert f'train_dataloader.dataset.data_root={out}/data/shapes_cls-12000-600-64px-seed1/' \
+        in student_bb['options']
+    longer = benchmark_tool.parse_args(['--out', str(out), '--pretrain-iters', '3000'])
+    assert plan_pretraining(longer, str(tmp_path))['student']['key'] != student_bb['key']
+    teacher = plan_teacher(args, data_root, str(tmp_path / 't.py'), pretrained)
+    assert 'model.backbone.init_cfg.checkpoint=' + pretrained['teacher']['checkpoint'] in \
+        teacher['options']
+    # another pretrained backbone is another teacher
+    assert plan_teacher(args, data_root, str(tmp_path / 't.py'))['key'] != teacher['key']
     assert teacher['work_dir'] == osp.join(str(out), f'teacher-{teacher["key"]}')
     assert teacher['checkpoint'] == osp.join(teacher['work_dir'], 'iter_60.pth')
     plans = {
         seed:
         plan_run(args, 'sokd_cwd', seed, data_root, teacher['checkpoint'],
-                 str(tmp_path / f'run{seed}.py'))
+                 str(tmp_path / f'run{seed}.py'), pretrained)
         for seed in (0, 1)
     }
     assert plans[0]['work_dir'] == osp.join(str(out), 'runs', 'sokd_cwd', 'seed0')
@@ -63,9 +84,16 @@ def test_plans_are_keyed_by_what_the_run_does(tmp_path):
     assert 'train_dataloader.dataset.pipeline.2.scale=(128,128)' in options
     assert 'train_cfg.max_iters=40' in options and 'model.distiller.dafa.seed=0' in options
     assert options[-1] == f'model.teacher_ckpt={teacher["checkpoint"]}'
+    # the student's backbone starts from the benchmark's pretrained one (the teacher's
+    # weights come from its checkpoint)
+    assert options[-2] == ('model.architecture.backbone.init_cfg.checkpoint=' +
+                           student_bb['checkpoint'])
+    assert not any(o.startswith('model.teacher.backbone') for o in options)
     assert plans[0]['key'] != plans[1]['key']  # another seed is another run
     # a dry run plans the same keys and writes nothing
     rows = dry_run(args, data_root)
-    assert rows[0] == ('teacher', None, 'new', teacher['work_dir'])
+    assert rows[:3] == [('pretrain-student', None, 'new', student_bb['work_dir']),
+                        ('pretrain-teacher', None, 'new', pretrained['teacher']['work_dir']),
+                        ('teacher', None, 'new', teacher['work_dir'])]
     assert ('sokd_cwd', 1, 'new', plans[1]['work_dir']) in rows
     assert not out.exists()

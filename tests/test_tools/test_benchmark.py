@@ -8,8 +8,8 @@ import pytest
 
 from benchmark.locks import RunLock
 from benchmark.methods import CLS_METHODS, METHODS
-from benchmark.planning import (data_root_of, done_jobs, dry_run, plan_jobs, plan_run,
-                                plan_teacher, run_lock)
+from benchmark.planning import (data_root_of, done_jobs, dry_run, plan_jobs, plan_pretraining,
+                                plan_run, plan_teacher, run_lock)
 from benchmark.training import start_or_resume
 from conftest import ROOT
 
@@ -23,7 +23,8 @@ def test_task_picks_its_methods_and_defaults(capsys):
     args = benchmark.parse_args(['--task', 'classification'])
     assert args.methods == list(CLS_METHODS) and args.img_size == 32 and args.iters == 1500
     args = benchmark.parse_args([])
-    assert args.methods == list(METHODS) and args.img_size == 128 and args.iters == 1000
+    assert args.methods == list(METHODS) and args.img_size == 128 and args.iters == 6000
+    assert args.num_val == 1000 and args.data_seed == 1 and args.pretrain_iters == 2000
     args = benchmark.parse_args(['--quick', '--iters', '6'])
     assert (args.iters, args.teacher_iters, args.score_thr) == (6, 4, 0.0)  # the flag wins
 
@@ -50,18 +51,21 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     args.out = str(out)
     data_root = data_root_of(args)
     rows = dry_run(args, data_root)
-    assert [(n, s, st) for n, s, st, _ in rows] == [('teacher', None, 'new'),
+    assert [(n, s, st) for n, s, st, _ in rows] == [('pretrain-student', None, 'new'),
+                                                    ('pretrain-teacher', None, 'new'),
+                                                    ('teacher', None, 'new'),
                                                     ('student', 0, 'new'), ('cwd', 0, 'new'),
                                                     ('student', 1, 'new'), ('cwd', 1, 'new')]
     assert not out.exists()  # nothing written
     # student seed 0 finished, cwd seed 0 stopped at a checkpoint, student seed 1 was made
     # with another config; the keys are the ones the dry run computed
-    teacher_ckpt = plan_teacher(args, data_root, str(tmp_path / 't.py'))['checkpoint']
-    assert teacher_ckpt.startswith(rows[0][3])
+    pretrained = plan_pretraining(args, str(tmp_path))
+    teacher_ckpt = plan_teacher(args, data_root, str(tmp_path / 't.py'), pretrained)['checkpoint']
+    assert teacher_ckpt.startswith(rows[2][3])
     keys = {}
-    for name, seed, _, work_dir in rows[1:]:
+    for name, seed, _, work_dir in rows[3:]:
         plan = plan_run(args, name, seed, data_root, teacher_ckpt,
-                        str(tmp_path / f'{name}{seed}.py'))
+                        str(tmp_path / f'{name}{seed}.py'), pretrained)
         assert plan['work_dir'] == work_dir
         keys[name, seed] = plan['key']
     student0 = out / 'runs' / 'student' / 'seed0'
@@ -73,10 +77,10 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     capsys.readouterr()
     benchmark.main(argv + ['--dry-run'])
     printed = capsys.readouterr().out
-    assert [line.split()[-2]
-            for line in printed.splitlines()[:5]] == ['new', 'done', '250', 'redo', 'new']
+    assert [line.split()[-2] for line in printed.splitlines()[:7]
+            ] == ['new', 'new', 'new', 'done', '250', 'redo', 'new']
     assert printed.splitlines()[-1] == \
-        'dry run, nothing trained: 1 done, 1 resume, 2 new, 1 redo'
+        'dry run, nothing trained: 1 done, 1 resume, 4 new, 1 redo'
     # --done-only keeps the finished run and names the others with their state
     jobs = plan_jobs(args.methods, args.seeds, METHODS, 1)
     done, not_run = done_jobs(dry_run(args, data_root), jobs)
@@ -85,19 +89,19 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
                                                                        ('student', 1, 'redo'),
                                                                        ('cwd', 1, 'new')]
     assert 'cwd seed 0: not done (resume at 250), left out' in capsys.readouterr().out
-    with pytest.raises(SystemExit, match='the teacher is not trained yet'):
+    with pytest.raises(SystemExit, match='the teacher or a pretrained backbone is not trained'):
         benchmark.main(argv + ['--done-only'])
     assert not (out / 'data').exists()  # refused before anything was written
     # a run another process is training (its lock held) is 'running', not 'redo' or 'new'
     with RunLock(run_lock(str(out), 'cwd', 1)), RunLock(run_lock(str(out), 'teacher', None)):
         assert [st for _, _, st, _ in dry_run(args, data_root)
-                ] == ['running', 'done', 'resume at 250', 'redo', 'running']
+                ] == ['new', 'new', 'running', 'done', 'resume at 250', 'redo', 'running']
         benchmark.main(argv + ['--dry-run'])
         assert capsys.readouterr().out.splitlines()[-1] == \
-            'dry run, nothing trained: 1 done, 2 running, 1 resume, 1 redo'
+            'dry run, nothing trained: 1 done, 2 running, 1 resume, 2 new, 1 redo'
     # another student length is another run
     args.iters = 50
-    assert dry_run(args, data_root)[1][2] == 'redo'
+    assert dry_run(args, data_root)[3][2] == 'redo'
 
 
 def test_recorded_command_has_no_path_of_this_machine():

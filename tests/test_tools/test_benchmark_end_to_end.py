@@ -1,4 +1,5 @@
-"""tools/benchmark.py end to end (--quick): data, the cached teacher, students, the page."""
+"""tools/benchmark.py end to end (--quick): data, the pretrained backbones and the teacher
+(each cached), students, the page."""
 import json
 import os
 import os.path as osp
@@ -28,9 +29,19 @@ def test_quick_benchmark_trains_evaluates_reports_and_reuses(tmp_path):
         results = json.load(f)
     assert results['settings']['iters'] == 4 and results['settings']['seeds'] == [0]
     assert osp.isfile(results['teacher']['checkpoint'])
+    # both backbones pretrained on the classification images (top-1 on record), and every
+    # detector run starts from them through its init_cfg
+    pretrained = results['pretrained']
+    assert set(pretrained) == {'student', 'teacher'}
+    for role, backbone in pretrained.items():
+        assert osp.isfile(backbone['checkpoint']) and 'top1' in backbone['metrics'], role
+    with open(osp.join(results['teacher']['work_dir'], 'train.log')) as f:
+        assert 'init_cfg.checkpoint=' + pretrained['teacher']['checkpoint'] in f.read()
     runs = {r['method']: r for r in results['runs']}
     assert set(runs) == {'student', 'sokd_cwd'} and not results['failed']
     for run in runs.values():
+        with open(osp.join(run['work_dir'], 'train.log')) as f:
+            assert 'init_cfg.checkpoint=' + pretrained['student']['checkpoint'] in f.read()
         assert set(run['metrics']) == {'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'}
         assert [point['iter'] for point in run['curve']] == [2, 4]
         cost = run['cost']
@@ -45,7 +56,8 @@ def test_quick_benchmark_trains_evaluates_reports_and_reuses(tmp_path):
     assert 'SoKD over CWD' in page and 'student' in page
     images = osp.join(osp.dirname(report), 'images')
     assert any(name.endswith('.png') for name in os.listdir(images))
-    # run again: the teacher and both runs are reused, nothing is trained
+    # run again: the backbones, the teacher and both runs are reused, nothing is trained
     second = _bench(out, report)
-    assert 'training...' in first
+    assert 'training...' in first and 'pretraining' in first
     assert second.count('reused') == 2, second
+    assert second.count('backbone: reusing') == 2 and 'teacher: reusing' in second

@@ -6,7 +6,7 @@ _base_ = [
     '../schedules/quickstart.py'
 ]
 custom_imports = dict(imports=['sokd_mmdet'], allow_failed_imports=False)
-teacher_ckpt = 'work_dirs/retinanet_r34_shapes_teacher/iter_600.pth'
+teacher_ckpt = 'work_dirs/retinanet_r34_shapes_teacher/iter_6000.pth'
 # the neck's outputs that are P3-P5: RetinaNet's FPN starts at P3 (stride 8)
 distill_levels = (0, 1, 2)
 model = dict(

@@ -1,5 +1,7 @@
-# Small Faster R-CNNs for the built-in data set, from scratch (init_cfg=None): student
-# ResNet-18, teacher ResNet-34, FPNs of 128 channels on P2-P6 (strides 4-64). `_delete_` lets
+# Small Faster R-CNNs for the built-in data set with the backbones of retinanet_shapes.py
+# (student ResNet-18 at width 16, teacher ResNet-34 at width 32, pretrained on the built-in
+# classification data, first stage frozen, BN in eval mode; written out again here because a
+# config inherits both files), FPNs of 128 channels on P2-P6 (strides 4-64). `_delete_` lets
 # a config put them in place of the RetinaNets it inherits (a detector or architecture/teacher).
 faster_student_model = dict(
     _delete_=True,
@@ -14,14 +16,18 @@ faster_student_model = dict(
     backbone=dict(
         type='ResNet',
         depth=18,
+        base_channels=16,
         num_stages=4,
         out_indices=(0, 1, 2, 3),
-        frozen_stages=-1,
+        frozen_stages=1,
         norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
+        norm_eval=True,
         style='pytorch',
-        init_cfg=None),
-    neck=dict(type='FPN', in_channels=[64, 128, 256, 512], out_channels=128, num_outs=5),
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/resnet18-w16_shapes-cls64/iter_2000.pth')),
+    neck=dict(type='FPN', in_channels=[16, 32, 64, 128], out_channels=128, num_outs=5),
     rpn_head=dict(
         type='RPNHead',
         in_channels=128,
@@ -101,4 +107,13 @@ faster_student_model = dict(
         rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)))
 
 faster_teacher_model = dict(
-    faster_student_model, backbone=dict(faster_student_model['backbone'], depth=34))
+    faster_student_model,
+    backbone=dict(
+        faster_student_model['backbone'],
+        depth=34,
+        base_channels=32,
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='work_dirs/resnet34-w32_shapes-cls64/iter_2000.pth')),
+    neck=dict(faster_student_model['neck'], in_channels=[32, 64, 128, 256]))

@@ -1,6 +1,12 @@
-# Small RetinaNets for the built-in data set, trained from scratch (init_cfg=None: no
-# download). Teacher ResNet-34, student ResNet-18; both FPNs give 128 channels, so no
-# connector is needed. BN runs in training mode since nothing is pretrained.
+# Small RetinaNets for the built-in data set. As COCO detectors start from ImageNet weights,
+# both backbones start from weights pretrained on the built-in classification data
+# (configs/pretrain/, the paths below are where `python tools/train.py configs/pretrain/X.py`
+# writes them; init_cfg=None trains from scratch), with the first stage frozen and BN in eval
+# mode as mmdet's COCO configs do. The capacity gap, measured in docs/benchmark_regime.md:
+# teacher ResNet-34 at half width (32 stem channels), student ResNet-18 at a quarter (16).
+# Both FPNs give 128 channels, so no connector is needed.
+student_pretrained = 'work_dirs/resnet18-w16_shapes-cls64/iter_2000.pth'
+teacher_pretrained = 'work_dirs/resnet34-w32_shapes-cls64/iter_2000.pth'
 student_model = dict(
     # built under mmdet's scope, also from inside an mmrazor-scoped distillation model
     _scope_='mmdet',
@@ -14,16 +20,17 @@ student_model = dict(
     backbone=dict(
         type='ResNet',
         depth=18,
+        base_channels=16,
         num_stages=4,
         out_indices=(1, 2, 3),
-        frozen_stages=-1,
+        frozen_stages=1,
         norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
+        norm_eval=True,
         style='pytorch',
-        init_cfg=None),
+        init_cfg=dict(type='Pretrained', prefix='backbone.', checkpoint=student_pretrained)),
     neck=dict(
         type='FPN',
-        in_channels=[128, 256, 512],
+        in_channels=[32, 64, 128],
         out_channels=128,
         start_level=0,
         add_extra_convs='on_input',
@@ -64,4 +71,11 @@ student_model = dict(
         nms=dict(type='nms', iou_threshold=0.5),
         max_per_img=100))
 
-teacher_model = dict(student_model, backbone=dict(student_model['backbone'], depth=34))
+teacher_model = dict(
+    student_model,
+    backbone=dict(
+        student_model['backbone'],
+        depth=34,
+        base_channels=32,
+        init_cfg=dict(type='Pretrained', prefix='backbone.', checkpoint=teacher_pretrained)),
+    neck=dict(student_model['neck'], in_channels=[64, 128, 256]))
