@@ -1,8 +1,7 @@
 # Base KD: channel-wise distillation (CWD, Shu et al. ICCV 2021) on FPN, quickstart data.
 _base_ = ['../_base_/distill/fpn_kd_shapes.py']
 model = dict(
-    distiller=dict(
-        distill_losses={
-            f'loss_fpn{i}': dict(type='ChannelWiseDivergence', tau=1, loss_weight=10)
-            for i in range(len(_base_.distill_levels))
-        }))
+    distiller=dict(distill_losses={
+        f'loss_fpn{i}': _base_.shapes_cwd_loss
+        for i in range(len(_base_.distill_levels))
+    }))

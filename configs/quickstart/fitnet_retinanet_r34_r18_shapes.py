@@ -3,8 +3,7 @@ _base_ = ['../_base_/distill/fpn_kd_shapes.py']
 model = dict(
     distiller=dict(
         distill_losses={
-            f'loss_fpn{i}': dict(
-                type='L2Loss', loss_weight=1.0, normalize=False, div_element=True)
+            f'loss_fpn{i}': _base_.shapes_fitnet_loss
             for i in range(len(_base_.distill_levels))
         },
         # MMRazor's L2Loss names its inputs s_feature / t_feature

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmrazor.registry import MODELS
 
-from conftest import ROOT
+from conftest import ROOT, config_path
 
 CONFIGS = sorted(
     osp.relpath(p, osp.join(ROOT, 'configs'))
@@ -212,3 +212,16 @@ def test_ablation_config_builds_and_changes_its_method(name):
     cfg.model.teacher_ckpt = None
     model = MODELS.build(cfg.model)
     assert ABLATION_EFFECT[name](model, cfg), name
+
+
+@pytest.mark.parametrize('base', ['cwd', 'fitnet', 'pkd'])
+def test_sokd_wraps_exactly_the_base_loss_it_is_compared_with(base):
+    """On the built-in data a SoKD row is compared with its base KD row: both must use the
+    same loss at the same weight on every level (one definition, _base_/distill/)."""
+    plain = Config.fromfile(config_path(f'quickstart/{base}_retinanet_r34_r18_shapes.py'))
+    sokd = Config.fromfile(config_path(f'quickstart/sokd_{base}_retinanet_r34_r18_shapes.py'))
+    losses = plain.model.distiller.distill_losses
+    wrapped = sokd.model.distiller.distill_losses
+    assert sorted(losses) == sorted(wrapped) == [f'loss_fpn{i}' for i in range(3)]
+    for name, loss in losses.items():
+        assert wrapped[name].type == 'SoKDLoss' and wrapped[name].base_loss == loss

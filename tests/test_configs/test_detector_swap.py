@@ -135,4 +135,5 @@ def test_quickstart_teacher_config_trains_the_teacher_it_loads(teacher, distill)
     work_dir = osp.join('work_dirs', osp.splitext(osp.basename(teacher))[0])
     last = teacher_cfg['train_cfg']['max_iters']
     assert distill_cfg['model']['teacher_ckpt'] == osp.join(work_dir, f'iter_{last}.pth')
-    assert teacher_cfg['default_hooks']['checkpoint']['interval'] == last
+    # iter_<last>.pth is one of the checkpoints the teacher's run writes
+    assert last % teacher_cfg['default_hooks']['checkpoint']['interval'] == 0
