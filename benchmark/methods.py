@@ -85,10 +85,10 @@ METHODS: Dict[str, dict] = {
         ablation=True, config=ABLATIONS + 'sokd_cwd_policy_lr3e-4.py', base='cwd',
         about="ablation: SoKD over CWD with the research code's policy learning rate (3e-4, "
               'tuned for 2x10^4 search iterations; the default here is 3e-3)'),
-    'sokd_cwd_interval5': dict(
-        ablation=True, config=ABLATIONS + 'sokd_cwd_interval5.py', base='cwd',
-        about='ablation: SoKD over CWD with a policy step every 5th iteration '
-              '(search_interval=5)'),
+    'sokd_cwd_interval1': dict(
+        ablation=True, config=ABLATIONS + 'sokd_cwd_interval1.py', base='cwd',
+        about='ablation: SoKD over CWD with a policy step every iteration '
+              '(search_interval=1; the default is 5)'),
 }
 # yapf: enable
 

@@ -88,6 +88,11 @@ def _config(name, data_root, img, batch):
     }
     if 'teacher_ckpt' in cfg.model:
         opts['model.teacher_ckpt'] = None  # timing does not need trained weights
+    # nor pretrained ones (the same work either way; the frozen stages stay frozen)
+    for detector in ('architecture', 'teacher') if 'architecture' in cfg.model else ('', ):
+        backbone = (cfg.model[detector] if detector else cfg.model).get('backbone', {})
+        if backbone.get('init_cfg') is not None:
+            opts['.'.join(filter(None, ('model', detector, 'backbone', 'init_cfg')))] = None
     opts.update({
         'train_dataloader.batch_size': batch,
         'train_dataloader.num_workers': 0,

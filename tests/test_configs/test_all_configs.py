@@ -176,7 +176,7 @@ ABLATION_EFFECT = {
         all(not loss.gt_to_features for loss in _losses(m))),
     'quickstart/ablations/sokd_cwd_policy_lr3e-4.py': lambda m, c: (
         c.optim_wrapper.policy.optimizer.lr == 3e-4),
-    'quickstart/ablations/sokd_cwd_interval5.py': lambda m, c: m.search_interval == 5,
+    'quickstart/ablations/sokd_cwd_interval1.py': lambda m, c: m.search_interval == 1,
     'quickstart/ablations/atf_cwd_frozen_teacher.py': lambda m, c: m.teacher_end == 0,
     'quickstart/ablations/atf_cwd_head_only.py': lambda m, c: (
         {n.split('.')[0] for n, p in m.teacher.named_parameters() if p.requires_grad}

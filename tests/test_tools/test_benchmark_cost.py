@@ -48,10 +48,11 @@ def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
     assert set(rows['sokd_cwd']['entries']) == {'sokd_cwd:normal', 'sokd_cwd:search'}
     assert result['steps_per_entry'] == 2
     sokd, base = rows['sokd_cwd'], rows['cwd']
-    # the quickstart SoKD config searches every iteration: the whole run is search steps
-    assert sokd['search_share'] == 1.0
-    assert sokd['whole_run_s_per_iter'] == pytest.approx(
-        sokd['entries']['sokd_cwd:search']['mean'])
+    # the quickstart SoKD config searches every 5th iteration: 2 of the 10 (0 and 5)
+    assert sokd['search_share'] == 0.2
+    entry = sokd['entries']
+    assert sokd['whole_run_s_per_iter'] == pytest.approx(0.2 * entry['sokd_cwd:search']['mean'] +
+                                                         0.8 * entry['sokd_cwd:normal']['mean'])
     assert sokd['base'] == 'cwd' and 'base' not in base
     assert sokd['whole_run_ratio'] == pytest.approx(sokd['whole_run_s_per_iter'] /
                                                     base['whole_run_s_per_iter'])

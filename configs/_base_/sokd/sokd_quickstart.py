@@ -4,7 +4,10 @@
 _base_ = ['../distill/fpn_kd_shapes.py', './policy_optim.py']
 model = dict(
     type='SoKD',
-    search_interval=1,
+    # a policy step every 5th iteration (1200 over the 6000): about 1.85x CWD's time per
+    # iteration against 4.6x for every one (README, Cost), so the benchmark's core rows fit
+    # their budget; what the interval does to AP is measured by the sokd_cwd_interval1 row
+    search_interval=5,
     search_end=None,
     distiller=dict(
         type='SoKDDistiller',

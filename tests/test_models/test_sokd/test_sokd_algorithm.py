@@ -24,7 +24,8 @@ def _setup(name, tiny_data, tmp_path, teacher_ckpt=None, dafa_alone=False, **mod
         cfg.model.distiller.dam = None
         for loss in cfg.model.distiller.distill_losses.values():
             loss.full_weight = 1.0
-    cfg.model.update(model_overrides)
+    # a policy step in every step of these tests (the configs take one every 5th)
+    cfg.model.update(dict(dict(search_interval=1), **model_overrides))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
