@@ -13,7 +13,7 @@ distill_levels = (0, 1, 2)
 # use them as they are, the SoKD configs wrap the same dicts (SoKDLoss.base_loss). Weights
 # measured on the tuning draw with the pretrained regime (docs/benchmark_regime.md).
 shapes_cwd_loss = dict(type='ChannelWiseDivergence', tau=1, loss_weight=50)
-shapes_fitnet_loss = dict(type='L2Loss', loss_weight=1.0, normalize=False, div_element=True)
+shapes_fitnet_loss = dict(type='L2Loss', loss_weight=20.0, normalize=False, div_element=True)
 shapes_pkd_loss = dict(type='PKDLoss', loss_weight=6)
 model = dict(
     _scope_='mmrazor',
