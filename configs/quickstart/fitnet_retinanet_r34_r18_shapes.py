@@ -3,7 +3,7 @@ _base_ = ['../_base_/distill/fpn_kd_shapes.py']
 model = dict(
     distiller=dict(
         distill_losses={
-            f'loss_fpn{i}': _base_.shapes_fitnet_loss
+            f'loss_fpn{i}': _base_._shapes_fitnet_loss
             for i in range(len(_base_.distill_levels))
         },
         # MMRazor's L2Loss names its inputs s_feature / t_feature

@@ -2,6 +2,6 @@
 _base_ = ['../_base_/distill/fpn_kd_shapes.py']
 model = dict(
     distiller=dict(distill_losses={
-        f'loss_fpn{i}': _base_.shapes_pkd_loss
+        f'loss_fpn{i}': _base_._shapes_pkd_loss
         for i in range(len(_base_.distill_levels))
     }))

@@ -6,7 +6,7 @@ model = dict(
             f'loss_fpn{i}':
             dict(
                 type='SoKDLoss',
-                base_loss=_base_.shapes_cwd_loss,
+                base_loss=_base_._shapes_cwd_loss,
                 # CWD normalises over positions itself (spatial softmax): no area normalisation
                 area_normalize=False)
             for i in range(len(_base_.distill_levels))

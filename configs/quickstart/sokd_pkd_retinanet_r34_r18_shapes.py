@@ -3,6 +3,6 @@ _base_ = ['../_base_/sokd/sokd_quickstart.py']
 model = dict(
     distiller=dict(
         distill_losses={
-            f'loss_fpn{i}': dict(type='SoKDLoss', base_loss=_base_.shapes_pkd_loss)
+            f'loss_fpn{i}': dict(type='SoKDLoss', base_loss=_base_._shapes_pkd_loss)
             for i in range(len(_base_.distill_levels))
         }))
