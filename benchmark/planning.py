@@ -14,6 +14,7 @@ from .options import common_options
 from .pretraining import backbone_options, plan_pretrain, pretrain_configs
 from .run_config import write_run_config
 from .run_key import run_key, semantic_text
+from .training import once_plan
 
 
 def plan_jobs(methods: list, seeds: list, table: dict, ablation_seeds: int) -> list:
@@ -60,14 +61,7 @@ def plan_teacher(args, data_root: str, probe: str, pretrained: Optional[dict] = 
     options = common_options(data_root, args.img_size, n, n, 0, args.score_thr, cfg, args.task,
                              args.models, 'teacher')
     options += backbone_options(cfg.model, pretrained or {}, 'teacher')
-    key = run_key(semantic_text(text), options, n)
-    work_dir = osp.join(args.out, f'teacher-{key}')
-    return dict(
-        config=teacher_cfg,
-        options=options,
-        key=key,
-        work_dir=work_dir,
-        checkpoint=osp.join(work_dir, f'iter_{n}.pth'))
+    return once_plan(args.out, 'teacher', teacher_cfg, text, options, n)
 
 
 def plan_run(args,

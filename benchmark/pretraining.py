@@ -15,8 +15,7 @@ from . import REPO_ROOT
 from .methods import task_methods, teacher_config
 from .model_size import DEFAULT_SIZE, MODEL_SIZES, resnet_stage_channels
 from .run_config import load_config, write_run_config
-from .run_key import run_key, semantic_text
-from .training import train_once
+from .training import once_plan, train_once
 
 # the images of configs/_base_/datasets/shapes_classification_64.py (its crop size)
 PRETRAIN_IMG = 64
@@ -88,16 +87,9 @@ def plan_pretrain(args, role: str, config: str, probe: str) -> dict:
     """One backbone's pretraining: options, key, work dir and checkpoint."""
     n = args.pretrain_iters
     cfg, text = write_run_config(probe, config, n, 1)
-    options = pretrain_options(args, role, cfg)
-    key = run_key(semantic_text(text), options, n)
     name = osp.splitext(osp.basename(config))[0]
-    work_dir = osp.join(args.out, f'pretrain-{name}-{key}')
-    return dict(
-        config=config,
-        options=options,
-        key=key,
-        work_dir=work_dir,
-        checkpoint=osp.join(work_dir, f'iter_{n}.pth'))
+    return once_plan(args.out, f'pretrain-{name}', config, text, pretrain_options(args, role, cfg),
+                     n)
 
 
 def generate_pretrain_data(args) -> None:

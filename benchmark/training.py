@@ -16,6 +16,7 @@ import time
 from . import REPO_ROOT
 from .process import wait_child
 from .progress import headline, log_tail
+from .run_key import run_key, semantic_text
 from .scalars import parse_run, read_scalars
 
 
@@ -141,6 +142,20 @@ def record_training(plan: dict, run: dict, iters: int, eval_interval: int, warmu
     with open(osp.join(work_dir, 'metrics.json'), 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def once_plan(out: str, prefix: str, config: str, text: str, options: list, iters: int) -> dict:
+    """The plan of a run made once per key (the teacher, a pretrained backbone): its key
+    (resolved config ``text``, ``options``, ``iters``), work dir ``<out>/<prefix>-<key>``
+    and final checkpoint, as :func:`train_once` takes it."""
+    key = run_key(semantic_text(text), options, iters)
+    work_dir = osp.join(out, f'{prefix}-{key}')
+    return dict(
+        config=config,
+        options=options,
+        key=key,
+        work_dir=work_dir,
+        checkpoint=osp.join(work_dir, f'iter_{iters}.pth'))
 
 
 def train_once(label: str, plan: dict, probe: str, iters: int, warmup: int, task: str) -> dict:
