@@ -11,6 +11,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
+from sokd_mmdet.apis.pretrained import is_pretrained_init, pretrain_config_of
 from . import REPO_ROOT
 from .methods import task_methods, teacher_config
 from .model_size import DEFAULT_SIZE, MODEL_SIZES, resnet_stage_channels
@@ -23,17 +24,8 @@ PRETRAIN_IMG = 64
 
 def pretrained_checkpoint(detector: dict) -> Optional[str]:
     """The checkpoint of a detector config's ``Pretrained`` backbone init, or None."""
-    init = detector.get('backbone', {}).get('init_cfg') or {}
-    if str(init.get('type', '')).split('.')[-1] != 'Pretrained':
-        return None
-    return init.get('checkpoint')
-
-
-def pretrain_config_of(checkpoint: str) -> Optional[str]:
-    """``configs/pretrain/<name>.py`` for ``work_dirs/<name>/iter_N.pth``, if it exists."""
-    name = osp.basename(osp.dirname(checkpoint))
-    path = osp.join('configs', 'pretrain', name + '.py')
-    return path if osp.isfile(osp.join(REPO_ROOT, path)) else None
+    init = detector.get('backbone', {}).get('init_cfg')
+    return init.get('checkpoint') if is_pretrained_init(init) else None
 
 
 def pretrain_configs(task: str) -> Dict[str, str]:
@@ -50,7 +42,7 @@ def pretrain_configs(task: str) -> Dict[str, str]:
         ckpt = pretrained_checkpoint(load_config(osp.join(REPO_ROOT, cfg)).model)
         if ckpt is None:
             continue  # trained from scratch
-        pretrain = pretrain_config_of(ckpt)
+        pretrain = pretrain_config_of(ckpt, REPO_ROOT)
         if pretrain is None:
             raise ValueError(f'{cfg}: its backbone loads {ckpt}, and no configs/pretrain/ '
                              'config writes it; the benchmark cannot make those weights')

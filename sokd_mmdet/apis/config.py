@@ -12,6 +12,7 @@ from mmengine.config import Config
 
 from ..engine.checkpoint_coverage import DEFAULT_MIN_COVERAGE, set_min_coverage
 from .annotation_scan import AnnotationError, scan_coco_annotations
+from .pretrained import is_pretrained_init, pretrain_config_of
 
 
 class ConfigError(ValueError):
@@ -196,7 +197,7 @@ def _pretrained_inits(node, where: str):
     """``(config key, checkpoint)`` of every ``Pretrained`` init_cfg under ``node``."""
     if isinstance(node, dict):
         init = node.get('init_cfg')
-        if isinstance(init, dict) and str(init.get('type', '')).split('.')[-1] == 'Pretrained':
+        if is_pretrained_init(init):
             yield f'{where}.init_cfg', init.get('checkpoint')
         for key, value in node.items():
             if key != 'init_cfg':
@@ -216,13 +217,9 @@ def _check_pretrained(model: dict) -> None:
     for key, ckpt in _pretrained_inits(parts, 'model'):
         if not ckpt or '://' in str(ckpt) or osp.isfile(ckpt):
             continue
-        # the configs of the built-in data name what `tools/train.py configs/pretrain/X.py`
-        # writes: work_dirs/X/iter_N.pth
-        name = osp.basename(osp.dirname(ckpt))
-        root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-        pretrain = osp.join('configs', 'pretrain', name + '.py')
-        how = (f'Pretrain it with `python tools/train.py {pretrain}`' if osp.isfile(
-            osp.join(root, pretrain)) else 'Put the weights there')
+        pretrain = pretrain_config_of(ckpt)
+        how = (f'Pretrain it with `python tools/train.py {pretrain}`'
+               if pretrain else 'Put the weights there')
         raise ConfigError(f'pretrained weights {ckpt} ({key}) do not exist. {how}, or set '
                           f'{key}.checkpoint=PATH, or {key}=None to train from scratch.')
 
