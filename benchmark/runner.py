@@ -102,6 +102,38 @@ def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, pretrained: d
     return runs, failed
 
 
+def prepare_teacher(args, data_root: str) -> tuple:
+    """What every run of the benchmark needs, each made once per key or reused: the data,
+    the pretrained backbones (detection) and the teacher.
+
+    Returns:
+        tuple: ``(pretrained, teacher)``: the backbones' records by role (empty for
+        classification) and the teacher's, as :func:`.training.train_once` returns them.
+    """
+    print(
+        f'data: {args.num_train} train / {args.num_val} held-out images of '
+        f'{args.img_size} px -> {data_root}',
+        flush=True)
+    # another benchmark process on the same --out may be writing the same data
+    with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
+        _generate_data(args, data_root)
+    pretrained = {}
+    configs = pretrain_configs(args.task)
+    if configs:
+        print(
+            f'pretraining data: {args.pretrain_num_train} train / {args.pretrain_num_val} '
+            f'held-out images of {PRETRAIN_IMG} px -> {pretrain_data_root(args)}',
+            flush=True)
+        with held(RunLock(osp.join(args.out, 'locks', 'pretrain-data.lock')), 'pretrain data'):
+            generate_pretrain_data(args)
+    for role, config in configs.items():
+        with held(RunLock(run_lock(args.out, f'pretrain-{role}', None)), f'{role} backbone'):
+            pretrained[role] = pretrain_backbone(args, role, config)
+    with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher'):
+        teacher = train_teacher(args, data_root, pretrained)
+    return pretrained, teacher
+
+
 def run_benchmark(args, command: str) -> None:
     """Run the benchmark that ``args`` (resolved by :func:`.settings.resolve`) describes.
 
@@ -125,27 +157,7 @@ def run_benchmark(args, command: str) -> None:
     if args.done_only and any(seed is None and state != 'done' for _, seed, state, _ in planned):
         sys.exit('benchmark --done-only: the teacher or a pretrained backbone is not trained '
                  'yet; nothing to report')
-    print(
-        f'data: {args.num_train} train / {args.num_val} held-out images of '
-        f'{args.img_size} px -> {data_root}',
-        flush=True)
-    # another benchmark process on the same --out may be writing the same data
-    with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
-        _generate_data(args, data_root)
-    pretrained = {}
-    configs = pretrain_configs(args.task)
-    if configs:
-        print(
-            f'pretraining data: {args.pretrain_num_train} train / {args.pretrain_num_val} '
-            f'held-out images of {PRETRAIN_IMG} px -> {pretrain_data_root(args)}',
-            flush=True)
-        with held(RunLock(osp.join(args.out, 'locks', 'pretrain-data.lock')), 'pretrain data'):
-            generate_pretrain_data(args)
-    for role, config in configs.items():
-        with held(RunLock(run_lock(args.out, f'pretrain-{role}', None)), f'{role} backbone'):
-            pretrained[role] = pretrain_backbone(args, role, config)
-    with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher'):
-        teacher = train_teacher(args, data_root, pretrained)
+    pretrained, teacher = prepare_teacher(args, data_root)
 
     table = task_methods(args.task)
     jobs = plan_jobs(args.methods, args.seeds, table, args.ablation_seeds)

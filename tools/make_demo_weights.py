@@ -1,0 +1,82 @@
+"""Make the weights ``make demo`` starts from (``demo/weights/``) from the benchmark's runs.
+
+    python tools/make_demo_weights.py [--out work_dirs/benchmark] [--dest demo/weights]
+
+The benchmark's detection setting (``tools/benchmark.py`` without flags) makes, once per
+key, the built-in data, the two pretrained backbones and the teacher RetinaNet; this
+command runs that part only (reusing what ``--out`` already holds, training the rest: about
+an hour on 2 CPU cores from nothing) and writes, in half precision:
+
+- ``retinanet_r34-w32_shapes128_teacher.pth``: the teacher detector;
+- ``resnet18-w16_shapes-cls64_backbone.pth``: the student's pretrained backbone;
+- ``SHA256SUMS``: their sums, which ``tools/quickstart.py`` checks before it starts.
+
+Each file's ``meta`` names the run it came from and what that run measured.
+"""
+import argparse
+import importlib.util
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)  # this checkout's package and its benchmark/, not installed
+
+
+def benchmark_args(out: str):
+    """The benchmark's default detection setting, as ``tools/benchmark.py`` resolves it."""
+    spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                                  osp.join(ROOT, 'tools', 'benchmark.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = tool.parse_args(['--out', out, '--methods', 'student'])
+    args.out = osp.abspath(args.out)
+    return args
+
+
+def source_meta(record: dict, what: str) -> dict:
+    """The ``meta`` of an exported file: where it came from, what that run measured."""
+    from benchmark.demo_weights import MAKE_COMMAND
+    return dict(
+        what=what,
+        made_by=MAKE_COMMAND,
+        config=record['config'],
+        run_key=record['key'],
+        source=osp.relpath(record['checkpoint'], ROOT),
+        metrics=dict(record['metrics']))
+
+
+def main(argv=None):
+    from benchmark.demo_weights import (BACKBONE_FILE, DEMO_DIR, TEACHER_FILE, export_weights,
+                                        write_sums)
+    from benchmark.planning import data_root_of
+    from benchmark.runner import prepare_teacher
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--out',
+        default='work_dirs/benchmark',
+        help="the benchmark's folder (its cached teacher and backbones are reused)")
+    parser.add_argument('--dest', default=osp.relpath(DEMO_DIR, ROOT))
+    args = parser.parse_args(argv)
+    bench = benchmark_args(args.out)
+    pretrained, teacher = prepare_teacher(bench, data_root_of(bench))
+    backbone = pretrained['student']
+    written = [
+        export_weights(teacher['checkpoint'], osp.join(args.dest, TEACHER_FILE),
+                       source_meta(teacher, 'teacher RetinaNet, 128 px, built-in data')),
+        export_weights(
+            backbone['checkpoint'],
+            osp.join(args.dest, BACKBONE_FILE),
+            source_meta(
+                backbone, 'student backbone pretrained on the built-in '
+                'classification data (backbone. entries only)'),
+            prefix='backbone.')
+    ]
+    sums = write_sums(args.dest, [w['file'] for w in written])
+    for w in written:
+        print(f'wrote {osp.join(args.dest, w["file"])}: {w["params"] / 1e6:.2f} M values, '
+              f'{w["bytes"] / 2**20:.1f} MiB, sha256 {w["sha256"]}')
+    print(f'wrote {sums}')
+
+
+if __name__ == '__main__':
+    main()
