@@ -25,6 +25,7 @@ from .virtual_steps import optimizer_step, sgd_step
 INNER, OUTER, INNER_DISTILL = 'sokd_inner', 'sokd_outer', 'sokd_inner_distill'
 HVPS = ('exact', 'finite_difference')
 REWARD_BASELINES = ('unaugmented_step', 'before_step')
+OUTER_OBJECTIVES = ('task+base', 'task')
 
 
 def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
@@ -78,7 +79,8 @@ class PolicyStepMixin:
     Expects the algorithm's ``distiller`` (a ``SoKDDistiller``), ``student_side_parameters``,
     ``_teacher_records``/``_teacher_knowledge``, the loss modes ``INNER``/``OUTER``/
     ``INNER_DISTILL`` of its ``forward``, and the settings ``hvp``, ``hvp_eps``,
-    ``virtual_step``, ``virtual_lr``, ``reward_baseline`` and ``skipped_policy_steps``.
+    ``virtual_step``, ``virtual_lr``, ``reward_baseline``, ``outer_objective`` and
+    ``skipped_policy_steps``.
     """
 
     def _policy_gradient(self,
@@ -146,7 +148,8 @@ class PolicyStepMixin:
         with torch.no_grad():
             if held_out is None and losses is not None:  # the inner forward recorded it all
                 before = {k: v for k, v in losses.items() if k.startswith('student.')}
-                before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
+                if self.outer_objective != 'task':
+                    before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
                 outer_before = self.parse_losses(before)[0].float()
             elif self.reward_baseline == 'before_step':  # one more pass, for the reward
                 with on_outer_batch():

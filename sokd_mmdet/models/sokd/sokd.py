@@ -11,8 +11,8 @@ from torch import Tensor
 
 from ..steps import (check_finite_losses, current_records, optim_entry, replaced_records,
                      update_params)
-from .policy_step import (HVPS, INNER, INNER_DISTILL, OUTER, REWARD_BASELINES, PolicyStepMixin,
-                          random_stream)
+from .policy_step import (HVPS, INNER, INNER_DISTILL, OUTER, OUTER_OBJECTIVES, REWARD_BASELINES,
+                          PolicyStepMixin, random_stream)
 from .sokd_distiller import SoKDDistiller
 from .virtual_steps import VIRTUAL_STEPS
 
@@ -86,6 +86,12 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
             out from the inner step (its inputs and teacher records are kept for one
             iteration; the first search iteration of a run, or of a resumed run, has none
             and takes no policy step). Defaults to 'same'.
+        outer_objective (str): what the virtual step is judged by, ``L_val``. ``'task+base'``:
+            the student's task loss plus the base distillation loss against the teacher's
+            knowledge as it is (the research code's). ``'task'``: the task loss alone, i.e.
+            the knowledge is refined for what the student is trained for (the base term
+            rewards a policy for leaving the teacher's features unchanged). Defaults to
+            'task+base'.
         **kwargs: ``SingleTeacherDistill``'s arguments (``architecture``, ``teacher``,
             ``teacher_ckpt``, ...).
     """
@@ -102,6 +108,7 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
                  virtual_step: str = 'sgd',
                  reward_baseline: str = 'unaugmented_step',
                  outer_batch: str = 'same',
+                 outer_objective: str = 'task+base',
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable'):
             raise ValueError('SoKD refines a frozen teacher: teacher_trainable must be False')
@@ -110,6 +117,9 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
                              f'{teacher_forward!r}')
         if outer_batch not in ('same', 'previous'):
             raise ValueError(f"outer_batch must be 'same' or 'previous', got {outer_batch!r}")
+        if outer_objective not in OUTER_OBJECTIVES:
+            raise ValueError(f'outer_objective must be one of {OUTER_OBJECTIVES}, got '
+                             f'{outer_objective!r}')
         self._check_schedule(search_interval, search_begin, search_end)
         if hvp not in HVPS:
             raise ValueError(f'hvp must be one of {HVPS}, got {hvp!r}')
@@ -140,6 +150,7 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         self.virtual_step = virtual_step
         self.reward_baseline = reward_baseline
         self.outer_batch = outer_batch
+        self.outer_objective = outer_objective
         self.skipped_policy_steps = 0
         self._held_out = None  # (inputs, data_samples, teacher records) of the last batch
         # training steps taken; a buffer, so that it is checkpointed and a resumed run keeps
@@ -202,7 +213,7 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         """Student pass on the recorded teacher knowledge.
 
         ``INNER``: task + refined distillation; ``OUTER``: task + base distillation on the
-        original knowledge; ``INNER_DISTILL``: the refined distillation terms alone (the only
+        original knowledge (the task alone with ``outer_objective='task'``); ``INNER_DISTILL``: the refined distillation terms alone (the only
         ones that depend on the policy), with the student run without a graph (what the
         policy gradient of the inner loss needs).
         """
@@ -220,7 +231,8 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
                 losses.update(
                     add_prefix(self.student(inputs, data_samples, mode='loss'), 'student'))
         if mode == OUTER:
-            distill = self.distiller.compute_base_losses()
+            distill = ({}
+                       if self.outer_objective == 'task' else self.distiller.compute_base_losses())
         else:
             distill = self.distiller.compute_distill_losses()
         losses.update(add_prefix(distill, 'distill'))

@@ -285,6 +285,7 @@ def test_non_finite_loss_stops_the_step_naming_term_and_iteration(tiny_data, tmp
     (dict(search_begin=-1), 'search_begin must be an integer >= 0'),
     (dict(hvp='gauss-newton'), "hvp must be one of \\('exact', 'finite_difference'\\)"),
     (dict(virtual_step='adam'), "virtual_step must be one of \\('sgd', 'optimizer'\\)"),
+    (dict(outer_objective='val'), "outer_objective must be one of \\('task\\+base', 'task'\\)"),
 ])
 def test_bad_search_settings_are_refused_at_build_time(kwargs, match, tiny_data, tmp_path):
     with pytest.raises(ValueError, match=match):
