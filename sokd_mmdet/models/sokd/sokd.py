@@ -213,9 +213,10 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         """Student pass on the recorded teacher knowledge.
 
         ``INNER``: task + refined distillation; ``OUTER``: task + base distillation on the
-        original knowledge (the task alone with ``outer_objective='task'``); ``INNER_DISTILL``: the refined distillation terms alone (the only
-        ones that depend on the policy), with the student run without a graph (what the
-        policy gradient of the inner loss needs).
+        original knowledge (the task alone with ``outer_objective='task'``);
+        ``INNER_DISTILL``: the refined distillation terms alone (the only ones that depend on
+        the policy), with the student run without a graph (what the policy gradient of the
+        inner loss needs).
         """
         self.distiller.set_deliveries_override(True)
         self.distiller.reset_augmentation()
