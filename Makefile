@@ -9,7 +9,7 @@ LINT_PATHS = setup.py sokd_mmdet benchmark tools tests configs
 setup:
 	bash tools/setup_env.sh
 
-# the main job on the built-in data set: data, teacher, SoKD student, COCO mAP
+# the demo on the built-in data: student alone, CWD and SoKD from the shipped weights, COCO mAP
 demo: setup
 	.venv/bin/python tools/quickstart.py
 

@@ -62,10 +62,16 @@ def export_weights(src: str, dst: str, meta: dict, prefix: str = '') -> dict:
         dict: ``file``, ``sha256``, ``bytes`` and ``params`` (the number of values kept).
     """
     import torch
-    ckpt = torch.load(src, map_location='cpu', weights_only=True)
+
+    from sokd_mmdet.compat import load_checkpoint_file  # the safe loader, MMEngine's objects
+    ckpt = load_checkpoint_file(src, map_location='cpu')
     state = half_state_dict(ckpt.get('state_dict', ckpt), prefix)
     if not state:
         raise ValueError(f'{src}: no state_dict entry starts with {prefix!r}')
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f'{src}: {len(bad)} tensor(s) leave the float16 range ({bad[0]}, ...): '
+                         'they cannot be shipped in half precision')
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     torch.save(dict(state_dict=state, meta=meta), dst)
     return dict(
@@ -92,10 +98,14 @@ def read_sums(folder: str) -> Dict[str, str]:
                                f'or remake the demo weights with `{MAKE_COMMAND}`')
     sums = {}
     with open(path) as f:
-        for line in f:
-            if line.strip():
-                digest, name = line.split(maxsplit=1)
-                sums[name.strip()] = digest
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            parts = line.split(maxsplit=1)
+            if len(parts) != 2 or len(parts[0]) != 64:
+                raise DemoWeightsError(f'{path}, line {number}: not "<sha256>  <file>": '
+                                       f'restore it with `git checkout -- {path}`')
+            sums[parts[1].strip().lstrip('*')] = parts[0]  # sha256sum -b marks binary with *
     return sums
 
 

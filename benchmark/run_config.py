@@ -61,17 +61,23 @@ def _schedule_text(schedule) -> str:
     return pprint.pformat(schedule, width=90)
 
 
-def write_run_config(path: str, base_cfg: str, iters: int, policy_interval: int) -> tuple:
+def write_run_config(path: str,
+                     base_cfg: str,
+                     iters: int,
+                     policy_interval: int,
+                     writer: str = 'tools/benchmark.py') -> tuple:
     """Write the config of a run of ``base_cfg`` (relative to the repository) to ``path``.
 
     It inherits ``base_cfg`` and changes three things: the schedule, stretched to ``iters``;
     the logging, a log line (and a ``scalars.json`` record) for every iteration with its own
     time (no smoothing); the DAFA policy logger's interval, ``policy_interval`` iterations.
 
+    ``writer`` names the tool in the file's first line.
+
     Returns:
         tuple: (the resolved Config, its text) for hashing and for option keys.
     """
-    head = f'# written by tools/benchmark.py\n_base_ = [{osp.join(REPO_ROOT, base_cfg)!r}]\n'
+    head = f'# written by {writer}\n_base_ = [{osp.join(REPO_ROOT, base_cfg)!r}]\n'
     with open(path, 'w') as f:
         f.write(head)
     cfg = load_config(path)

@@ -64,6 +64,24 @@ def run_segments(work_dir: str, run: dict) -> dict:
         load5=max(loads) if loads else None)
 
 
+def child_env() -> dict:
+    """The environment of a tool run in a child process: this checkout's package first on
+    the path (not another installed copy), no display, unbuffered output."""
+    return dict(
+        os.environ,
+        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''),
+        MPLBACKEND='Agg',
+        PYTHONUNBUFFERED='1')
+
+
+def train_command(cfg_file: str, work_dir: str, options: list, resume: bool = False) -> list:
+    """The ``tools/train.py`` command line of one run."""
+    return [
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), cfg_file, '--work-dir', work_dir
+    ] + (['--resume'] if resume else []) + ['--cfg-options', *options]
+
+
 def train(cfg_file: str,
           work_dir: str,
           options: list,
@@ -79,15 +97,8 @@ def train(cfg_file: str,
         dict: ``returncode``, ``wall_s``, ``peak_rss_mib`` and ``load5`` (the machine's
         5-minute load average at the end).
     """
-    cmd = [
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'train.py'), cfg_file, '--work-dir', work_dir
-    ] + (['--resume'] if resume else []) + ['--cfg-options', *options]
-    env = dict(
-        os.environ,
-        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''),
-        MPLBACKEND='Agg',
-        PYTHONUNBUFFERED='1')
+    cmd = train_command(cfg_file, work_dir, options, resume)
+    env = child_env()
     t0 = time.time()
     with open(log_file, 'a' if resume else 'w') as log:
         log.write('$ ' + shlex.join(cmd) + '\n')

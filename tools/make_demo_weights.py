@@ -41,22 +41,29 @@ def source_meta(record: dict, what: str) -> dict:
         made_by=MAKE_COMMAND,
         config=record['config'],
         run_key=record['key'],
-        source=osp.relpath(record['checkpoint'], ROOT),
+        # relative to the benchmark's folder: the same runs give the same bytes wherever
+        # that folder is
+        source=osp.join(osp.basename(record['work_dir']), osp.basename(record['checkpoint'])),
         metrics=dict(record['metrics']))
 
 
 def main(argv=None):
-    from benchmark.demo_weights import (BACKBONE_FILE, DEMO_DIR, TEACHER_FILE, export_weights,
-                                        write_sums)
+    """Make (or reuse) the benchmark's teacher and student backbone; export them."""
+    from benchmark.demo_weights import (BACKBONE_FILE, DEMO_DIR, TEACHER_FILE, DemoWeightsError,
+                                        export_weights, read_sums, write_sums)
     from benchmark.planning import data_root_of
+    from benchmark.process import exit_on_termination
     from benchmark.runner import prepare_teacher
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--out',
         default='work_dirs/benchmark',
         help="the benchmark's folder (its cached teacher and backbones are reused)")
-    parser.add_argument('--dest', default=osp.relpath(DEMO_DIR, ROOT))
+    parser.add_argument(
+        '--dest', default=DEMO_DIR, help='where the files go (default: %(default)s)')
     args = parser.parse_args(argv)
+    args.dest = osp.abspath(args.dest)
+    exit_on_termination()  # kill of this command also ends the training it runs
     bench = benchmark_args(args.out)
     pretrained, teacher = prepare_teacher(bench, data_root_of(bench))
     backbone = pretrained['student']
@@ -71,10 +78,16 @@ def main(argv=None):
                 'classification data (backbone. entries only)'),
             prefix='backbone.')
     ]
+    try:
+        before = read_sums(args.dest)
+    except DemoWeightsError:
+        before = {}
     sums = write_sums(args.dest, [w['file'] for w in written])
     for w in written:
+        same = ('unchanged' if before.get(w['file']) == w['sha256'] else
+                'new' if w['file'] not in before else 'changed: commit the new file and its sum')
         print(f'wrote {osp.join(args.dest, w["file"])}: {w["params"] / 1e6:.2f} M values, '
-              f'{w["bytes"] / 2**20:.1f} MiB, sha256 {w["sha256"]}')
+              f'{w["bytes"] / 2**20:.1f} MiB, sha256 {w["sha256"]} ({same})')
     print(f'wrote {sums}')
 
 

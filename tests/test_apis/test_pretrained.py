@@ -24,6 +24,9 @@ def test_the_built_in_detectors_name_weights_that_a_pretraining_config_writes():
         name = osp.splitext(osp.basename(pretrain))[0]
         assert osp.basename(osp.dirname(init.checkpoint)) == name
         assert init.checkpoint.startswith('work_dirs/')
+        # ... and its last checkpoint: the file named is the one the command leaves
+        iters = Config.fromfile(osp.join(REPO_ROOT, pretrain)).train_cfg.max_iters
+        assert osp.basename(init.checkpoint) == f'iter_{iters}.pth'
 
 
 def test_pretrain_config_of_is_none_for_weights_no_config_writes(tmp_path):

@@ -48,6 +48,22 @@ def test_export_writes_half_precision_and_meta_readable_by_the_safe_loader(tmp_p
         export_weights(str(src), str(tmp_path / 'x.pth'), {}, 'neck.')
 
 
+def test_export_is_deterministic(tmp_path):
+    """The same source gives the same bytes: the sums in the repository name the runs."""
+    src = tmp_path / 'iter_1.pth'
+    _checkpoint(src)
+    a = export_weights(str(src), str(tmp_path / 'a' / 'w.pth'), dict(run_key='k'))
+    b = export_weights(str(src), str(tmp_path / 'b' / 'w.pth'), dict(run_key='k'))
+    assert a['sha256'] == b['sha256']
+
+
+def test_export_refuses_values_beyond_half_precision(tmp_path):
+    src = tmp_path / 'iter_1.pth'
+    torch.save(dict(state_dict={'w': torch.tensor([1.0, 1e6])}), src)
+    with pytest.raises(ValueError, match='leave the float16 range'):
+        export_weights(str(src), str(tmp_path / 'w.pth'), {})
+
+
 def _shipped_copy(tmp_path):
     for name in (TEACHER_FILE, BACKBONE_FILE):
         (tmp_path / name).write_bytes(b'weights of ' + name.encode())
@@ -71,9 +87,21 @@ def test_check_weights_names_the_file_and_the_fix(tmp_path):
     (tmp_path / TEACHER_FILE).unlink()
     with pytest.raises(DemoWeightsError, match='teacher weights .* are missing'):
         check_weights(str(tmp_path))
+    (tmp_path / TEACHER_FILE).write_bytes(b'weights')
+    write_sums(str(tmp_path), [TEACHER_FILE])
+    with pytest.raises(DemoWeightsError, match=f'has no sum for {BACKBONE_FILE}'):
+        check_weights(str(tmp_path))
+    (tmp_path / SUMS_FILE).write_text('not a sum line\n')
+    with pytest.raises(DemoWeightsError, match='line 1: not "<sha256>  <file>"'):
+        check_weights(str(tmp_path))
     (tmp_path / SUMS_FILE).unlink()
     with pytest.raises(DemoWeightsError, match='SHA256SUMS is missing'):
         check_weights(str(tmp_path))
+
+
+def test_read_sums_takes_sha256sum_binary_marks(tmp_path):
+    (tmp_path / SUMS_FILE).write_text(f'{"a" * 64} *{TEACHER_FILE}\n\n')
+    assert read_sums(str(tmp_path)) == {TEACHER_FILE: 'a' * 64}
 
 
 def test_the_shipped_weights_match_their_sums_and_load_into_their_configs():

@@ -276,7 +276,12 @@ def test_task_only_outer_objective_equals_brute_force(tiny_data, tmp_path):
     """outer_objective='task': L_val is the student's task loss alone (no base distillation
     term against the teacher); the policy step is still df/dm of that f."""
     model, student_ow, data, k = _setup(
-        RETINA, tiny_data, tmp_path, 'gt', ('TranslateX', 'Cutout'), outer_objective='task')
+        RETINA,
+        tiny_data,
+        tmp_path,
+        'gt', ('TranslateX', 'Cutout'),
+        outer_objective='task',
+        reward_baseline='before_step')
     losses, inputs, samples, _ = _inner_step(model, student_ow, data, 'same')
     theta = model.student_side_parameters()
     buffers = {n: b.clone() for n, b in model.named_buffers() if not n.startswith('teacher.')}
@@ -285,8 +290,12 @@ def test_task_only_outer_objective_equals_brute_force(tiny_data, tmp_path):
     assert set(outer) == {k for k in losses if k.startswith('student.')}  # the task alone
     task = model.parse_losses({k: v for k, v in losses.items() if k.startswith('student.')})[0]
     assert model.parse_losses(outer)[0].item() == pytest.approx(task.item(), rel=1e-12)
-    grad_m, reward, (inputs, samples, held_out) = _policy_step(model, student_ow, data, 'same')
-    brute, brute_reward = _brute_force(model, student_ow, k, inputs, samples, held_out, 'sgd')
+    loss = model.parse_losses(losses)[0]
+    (grad_m, reward), log = model._policy_gradient(loss, losses, inputs, samples, student_ow, None,
+                                                   SEED)
+    # the reward's baseline (reward_baseline='before_step') is the task loss before the step
+    assert log['policy/outer_before'].item() == pytest.approx(task.item(), rel=1e-12)
+    brute, brute_reward = _brute_force(model, student_ow, k, inputs, samples, None, 'sgd')
     assert brute.abs().min() > 1e-9, brute  # the task loss alone still moves with m
     torch.testing.assert_close(grad_m[k], brute, rtol=1e-4, atol=1e-12)
     assert reward == pytest.approx(brute_reward, rel=1e-6, abs=1e-14)
