@@ -11,6 +11,9 @@ model = dict(
     type='SoKD',
     search_interval=1,
     search_end=policy_search_iters,
+    # the student's own update (SGD momentum) as the virtual step: the built-in data's
+    # measurement (docs/sokd_tuning.md#the-virtual-step, AdamW there); not measured on COCO
+    virtual_step='optimizer',
     distiller=dict(
         type='SoKDDistiller',
         dafa=dict(type='DAFA', num_ops=2, draw='batch', estimator='relax'),

@@ -150,7 +150,9 @@ class PolicyStepMixin:
                 before = {k: v for k, v in losses.items() if k.startswith('student.')}
                 if self.outer_objective != 'task':
                     before.update(add_prefix(self.distiller.compute_base_losses(), 'distill'))
-                outer_before = self.parse_losses(before)[0].float()
+                outer_before = self.parse_losses(before)[0]
+                if outer_before.dtype in (torch.float16, torch.bfloat16):  # an AMP forward's
+                    outer_before = outer_before.float()
             elif self.reward_baseline == 'before_step':  # one more pass, for the reward
                 with on_outer_batch():
                     outer_before = run({

@@ -93,7 +93,8 @@ def _config(name, tiny_data, tmp_path, supervision, masked_softmax=False, **mode
     cfg.model.distiller.dafa.update(init_prob=0.999)  # the forced sub-policy is applied
     for loss in cfg.model.distiller.distill_losses.values():
         loss.masked_softmax = masked_softmax
-    cfg.model.update(dict(dict(virtual_lr=LR), **model))
+    # -eta g unless a test names the optimiser's step (the configs take the optimiser's)
+    cfg.model.update(dict(dict(virtual_lr=LR, virtual_step='sgd'), **model))
     return cfg
 
 

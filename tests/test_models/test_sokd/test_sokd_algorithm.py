@@ -214,7 +214,7 @@ def test_policy_step_under_amp_is_the_float32_one(tiny_data, tmp_path):
     grads, batch = {}, None
     for mode in ('float32', 'amp'):
         model, optim, new_batch = _setup(
-            SOKD_RETINA, tiny_data, tmp_path, virtual_lr=0.1, dafa_alone=True)
+            SOKD_RETINA, tiny_data, tmp_path, virtual_lr=0.1, virtual_step='sgd', dafa_alone=True)
         batch = batch or new_batch  # the same images (random flips differ between loaders)
         model.train()
         _forced_draw(model.distiller.dafa)
@@ -229,12 +229,17 @@ def test_policy_step_under_amp_is_the_float32_one(tiny_data, tmp_path):
     assert grads['amp'][1] == pytest.approx(grads['float32'][1], rel=0.1, abs=2e-3)
 
 
-def test_policy_step_under_amp_is_repeatable_and_finite(tiny_data, tmp_path):
+@pytest.mark.parametrize('virtual', [
+    dict(virtual_step='sgd', virtual_lr=0.1),
+    dict(virtual_step='optimizer')
+])
+def test_policy_step_under_amp_is_repeatable_and_finite(virtual, tiny_data, tmp_path):
     """With DAM (masks held), identical AMP steps give identical policy gradients (in bf16
-    passes they differed from call to call, and were NaN in 2 of 6 at virtual_lr 0.1)."""
+    passes they differed from call to call, and were NaN in 2 of 6 at virtual_lr 0.1), with
+    either virtual step (the AMP optim wrapper's optimiser state for the optimiser's)."""
     grads, batch = [], None
     for _ in range(2):
-        model, optim, new_batch = _setup(SOKD_RETINA, tiny_data, tmp_path, virtual_lr=0.1)
+        model, optim, new_batch = _setup(SOKD_RETINA, tiny_data, tmp_path, **virtual)
         batch = batch or new_batch
         model.train()
         _forced_draw(model.distiller.dafa)
