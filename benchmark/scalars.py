@@ -50,8 +50,9 @@ def read_scalars(work_dir: str) -> list:
     return merge_segments([_read_jsonl(f) for f in files])
 
 
-def _evaluation(rec: dict, last_iter: int, task: str) -> dict:
-    """One point of the curve from an evaluation record."""
+def evaluation_point(rec: dict, last_iter: int, task: str = 'detection') -> dict:
+    """One point of the curve from an evaluation record (of ``scalars.json``, or the record
+    ``tools/test.py`` logs: the same keys)."""
     point = {'iter': last_iter}
     if task == 'classification':
         point.update({n: rec.get(k) for n, k in CLS_KEYS.items()})
@@ -94,7 +95,7 @@ def parse_run(records: list,
     last_iter = 0
     for rec in records:
         if 'loss' not in rec:  # an evaluation, logged after the iteration it follows
-            curve.append(_evaluation(rec, last_iter, task))
+            curve.append(evaluation_point(rec, last_iter, task))
             continue
         step = last_iter = rec['step']
         all_times.append(rec['time'])
