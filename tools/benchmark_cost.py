@@ -9,19 +9,28 @@ A row with a policy search (SoKD) is timed twice:
 - ``<row>:search``: an iteration with the policy step (virtual step, outer loss, the exact
   mixed second-derivative product by double backward, RELAX);
 - with ``--before``, also ``<row>:search_before``: the policy step as it was before the exact
-  product (``hvp='finite_difference'``, ``reward_baseline='before_step'``).
+  product (``hvp='finite_difference'``, ``reward_baseline='before_step'``);
+- with ``--variant LABEL:key=value,...``, also ``<row>:search@LABEL``: the policy step with
+  those settings of the SoKD algorithm (e.g.
+  ``--variant before_step:reward_baseline=before_step``), so that each cost lever is
+  measured beside the default.
 
 The whole-run time per iteration of a search row follows its own schedule
 (``search_begin``, ``search_interval``, ``search_end``, as the benchmark runs them) over
 ``--iters`` iterations:
 ``(1 - f) * normal + f * search`` for the share ``f`` of policy-step iterations; the whole-run
-ratio is that against the row's base (its ``base`` in the table). Peak memory is measured per
-entry in a fresh subprocess (peak RSS on the CPU, peak allocated CUDA memory on a GPU).
+ratio is that against the row's base (its ``base`` in the table). The same times give the
+whole-run ratio of other schedules (``--intervals`` x ``--search-ends``, the ends as shares
+of the run), for the default policy step and every variant: the cost axis of a plot of AP
+against cost. Peak memory is measured per entry in a fresh subprocess (peak RSS on the CPU,
+peak allocated CUDA memory on a GPU).
 
     python tools/benchmark_cost.py [--methods cwd sokd_cwd ...] [--iters 1000] [--before]
+        [--variant LABEL:key=value,...] [--intervals 1 2 5 10] [--search-ends 0.25 0.5 1]
         [--rounds 5] [--steps 4] [--warmup 2] [--img-size 256] [--batch-size 4] [--out F]
 """
 import argparse
+import ast
 import copy
 import functools
 import json
@@ -58,6 +67,26 @@ def parse_args(argv=None):
     parser.add_argument(
         '--before', action='store_true', help='also time the policy step before the exact product')
     parser.add_argument(
+        '--variant',
+        action='append',
+        default=[],
+        type=parse_variant,
+        metavar='LABEL:key=value,...',
+        help='also time the policy step with these SoKD settings (repeatable), e.g. '
+        'before_step:reward_baseline=before_step')
+    parser.add_argument(
+        '--intervals',
+        nargs='+',
+        type=int,
+        default=[1, 2, 5, 10],
+        help='search intervals of the schedule table (default: 1 2 5 10)')
+    parser.add_argument(
+        '--search-ends',
+        nargs='+',
+        type=float,
+        default=[0.25, 0.5, 1.0],
+        help='search ends of the schedule table, as shares of --iters (default: 0.25 0.5 1)')
+    parser.add_argument(
         '--data-root',
         default=None,
         help='built-in data set to read (default: a small one in a temp dir)')
@@ -70,6 +99,26 @@ def parse_args(argv=None):
     parser.add_argument('--out', default=None, help='write the results as JSON')
     parser.add_argument('--memory-of', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def parse_variant(text: str):
+    """``'LABEL:key=value,key=value'`` -> ``(LABEL, {key: value})``; values are Python
+    literals where they parse as one (numbers, None, True), strings otherwise."""
+    label, sep, settings = text.partition(':')
+    if not sep or not label or not settings:
+        raise argparse.ArgumentTypeError(
+            f'--variant {text!r}: expected LABEL:key=value[,key=value...], e.g. '
+            'before_step:reward_baseline=before_step')
+    overrides = {}
+    for item in settings.split(','):
+        key, eq, value = item.partition('=')
+        if not eq or not key:
+            raise argparse.ArgumentTypeError(f'--variant {text!r}: {item!r} is not key=value')
+        try:
+            overrides[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            overrides[key.strip()] = value.strip()
+    return label, overrides
 
 
 def _cuda():
@@ -103,8 +152,10 @@ def _config(name, data_root, img, batch):
     return cfg
 
 
-def entries(methods, before=False):
-    """``entry -> (row, search, model overrides)``: one per row, two or three per search row.
+def entries(methods, before=False, variants=()):
+    """``entry -> (row, search, model overrides)``: one per row, two or more per search row
+    (``<row>:normal``, ``<row>:search``, ``<row>:search_before`` with ``before``,
+    ``<row>:search@LABEL`` for each ``(LABEL, overrides)`` of ``variants``).
 
     ``search`` is None for a row without a policy search, else whether every timed step
     takes a policy step.
@@ -119,6 +170,8 @@ def entries(methods, before=False):
         out[f'{row}:search'] = (row, True, None)
         if before:
             out[f'{row}:search_before'] = (row, True, SEARCH_BEFORE)
+        for label, overrides in variants:
+            out[f'{row}:search@{label}'] = (row, True, dict(overrides))
     return out
 
 
@@ -204,7 +257,7 @@ def _proc_status_mib(field: str) -> float:
 def measure_memory(args, name):
     """Peak memory of entry ``name`` training, in this (fresh) process (MiB)."""
     import torch
-    row, search, model = entries(args.methods, args.before)[name]
+    row, search, model = entries(args.methods, args.before, args.variant)[name]
     entry = build(row, args.data_root, args.img_size, args.batch_size, args.device, search, model)
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
@@ -227,7 +280,10 @@ def _memory_in_subprocesses(args, names):
             str(args.batch_size), '--steps',
             str(args.steps), '--warmup',
             str(args.warmup), '--device', args.device
-        ] + (['--before'] if args.before else [])
+        ] + (['--before'] if args.before else []) + [
+            a for label, o in args.variant
+            for a in ('--variant', label + ':' + ','.join(f'{k}={v!r}' for k, v in o.items()))
+        ]
         res = subprocess.run(
             cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
         if res.returncode != 0:
@@ -236,9 +292,29 @@ def _memory_in_subprocesses(args, names):
     return memory
 
 
+def schedule_table(normal: float, search: float, base: float, iters: int, intervals, ends) -> list:
+    """Whole-run ratios to ``base`` (seconds per iteration) of search schedules: every
+    ``interval``-th iteration from 0 up to ``end * iters``, from the seconds of a ``normal``
+    and a ``search`` iteration."""
+    table = []
+    for interval in intervals:
+        for end in ends:
+            model = dict(search_interval=interval, search_end=int(round(end * iters)))
+            share = search_share(model, iters)
+            whole = (1 - share) * normal + share * search
+            table.append(
+                dict(
+                    search_interval=interval,
+                    search_end=end,
+                    search_share=share,
+                    whole_run_ratio=whole / base))
+    return table
+
+
 def summarise(args, times, memory):
     """Per row: seconds per iteration (mean, std) of each entry, the whole-run time per
-    iteration under the row's search schedule, and the ratios to the row's base."""
+    iteration under the row's search schedule, and the ratios to the row's base; for a
+    search row with a base, also each variant's whole-run ratio and the schedule table."""
     mem_key = 'peak_cuda_mib' if args.device.startswith('cuda') else 'peak_rss_mib'
     rows = {}
     for row in args.methods:
@@ -261,14 +337,38 @@ def summarise(args, times, memory):
             entries=per,
             search_share=share,
             whole_run_s_per_iter=whole,
-            peak_mib=max(e['peak_mib'] for e in per.values()))
+            # the row as configured (a variant's peak is in its own entry and ratio)
+            peak_mib=max(per[n]['peak_mib'] for n in (row, f'{row}:normal', f'{row}:search')
+                         if n in per))
     for row, r in rows.items():
         base = METHODS[row].get('base')
         if base in rows:
             r['base'] = base
             r['whole_run_ratio'] = r['whole_run_s_per_iter'] / rows[base]['whole_run_s_per_iter']
             r['memory_ratio'] = r['peak_mib'] / rows[base]['peak_mib']
+            if f'{row}:normal' in r['entries']:
+                _search_levers(args, row, r, rows[base])
     return rows
+
+
+def _search_levers(args, row, r, base):
+    """Each policy step's (the default, ``before``, the variants) whole-run ratio and peak
+    memory ratio at the row's schedule, and its schedule table."""
+    per, share = r['entries'], r['search_share']
+    normal, base_s = per[f'{row}:normal']['mean'], base['whole_run_s_per_iter']
+    steps = {'default': f'{row}:search'}
+    if f'{row}:search_before' in per:
+        steps['before'] = f'{row}:search_before'
+    steps.update({label: f'{row}:search@{label}' for label, _ in args.variant})
+    r['variants'], r['schedules'] = {}, {}
+    for label, name in steps.items():
+        search = per[name]['mean']
+        r['variants'][label] = dict(
+            whole_run_ratio=((1 - share) * normal + share * search) / base_s,
+            memory_ratio=max(per[name]['peak_mib'], per[f'{row}:normal']['peak_mib']) /
+            base['peak_mib'])
+        r['schedules'][label] = schedule_table(normal, search, base_s, args.iters, args.intervals,
+                                               args.search_ends)
 
 
 def main(argv=None):
@@ -289,7 +389,7 @@ def main(argv=None):
         return None
 
     import torch
-    specs = entries(args.methods, args.before)
+    specs = entries(args.methods, args.before, args.variant)
     # memory first, in fresh processes, while this one is still small
     memory = _memory_in_subprocesses(args, list(specs))
     built = {

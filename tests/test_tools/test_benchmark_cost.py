@@ -25,14 +25,43 @@ def test_search_share_follows_the_schedule(model, iters, share):
 
 
 def test_search_rows_are_timed_with_and_without_the_policy_step():
-    specs = cost.entries(['student', 'cwd', 'sokd_cwd'], before=True)
+    variant = cost.parse_variant('cheap:reward_baseline=before_step,search_interval=1')
+    specs = cost.entries(['student', 'cwd', 'sokd_cwd'], before=True, variants=[variant])
     assert specs == {
         'student': ('student', None, None),
         'cwd': ('cwd', None, None),
         'sokd_cwd:normal': ('sokd_cwd', False, None),
         'sokd_cwd:search': ('sokd_cwd', True, None),
         'sokd_cwd:search_before': ('sokd_cwd', True, cost.SEARCH_BEFORE),
+        'sokd_cwd:search@cheap':
+        ('sokd_cwd', True, dict(reward_baseline='before_step', search_interval=1)),
     }
+
+
+@pytest.mark.parametrize('text,parsed', [
+    ('a:hvp=finite_difference', ('a', dict(hvp='finite_difference'))),
+    ('b:virtual_lr=None,hvp_eps=0.001', ('b', dict(virtual_lr=None, hvp_eps=0.001))),
+    ("c:reward_baseline='before_step'", ('c', dict(reward_baseline='before_step'))),
+])
+def test_variants_parse_literals_and_strings(text, parsed):
+    assert cost.parse_variant(text) == parsed
+
+
+@pytest.mark.parametrize('text', ['nolabel', ':hvp=exact', 'a:', 'a:hvp'])
+def test_a_malformed_variant_is_refused_with_the_expected_form(text):
+    with pytest.raises(cost.argparse.ArgumentTypeError, match='LABEL:key=value|key=value'):
+        cost.parse_variant(text)
+
+
+def test_schedule_table_prices_interval_and_end():
+    # a normal step of 1 s, a search step of 3 s, the base 0.8 s; 100 iterations
+    table = cost.schedule_table(1.0, 3.0, 0.8, 100, [1, 5], [0.25, 1.0])
+    got = {(t['search_interval'], t['search_end']): t for t in table}
+    assert got[(1, 1.0)]['search_share'] == 1.0
+    assert got[(1, 1.0)]['whole_run_ratio'] == pytest.approx(3.0 / 0.8)
+    assert got[(5, 0.25)]['search_share'] == pytest.approx(0.05)  # 0, 5, ..., 20
+    assert got[(5, 0.25)]['whole_run_ratio'] == pytest.approx((0.95 + 0.05 * 3) / 0.8)
+    assert got[(1, 0.25)]['whole_run_ratio'] == pytest.approx((0.75 + 0.25 * 3) / 0.8)
 
 
 def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
@@ -40,12 +69,15 @@ def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
     result = cost.main([
         '--methods', 'cwd', 'sokd_cwd', '--iters', '10', '--data-root', tiny_data, '--img-size',
         '64', '--batch-size', '2', '--rounds', '2', '--steps', '1', '--warmup', '0', '--device',
-        'cpu', '--out', out
+        'cpu', '--out', out, '--variant', 'before_step:reward_baseline=before_step', '--intervals',
+        '1', '5', '--search-ends', '0.5', '1'
     ])
     assert osp.isfile(out)
     rows = result['rows']
     assert set(rows['cwd']['entries']) == {'cwd'}
-    assert set(rows['sokd_cwd']['entries']) == {'sokd_cwd:normal', 'sokd_cwd:search'}
+    assert set(rows['sokd_cwd']['entries']) == {
+        'sokd_cwd:normal', 'sokd_cwd:search', 'sokd_cwd:search@before_step'
+    }
     assert result['steps_per_entry'] == 2
     sokd, base = rows['sokd_cwd'], rows['cwd']
     # the quickstart SoKD config searches every 5th iteration: 2 of the 10 (0 and 5)
@@ -60,3 +92,17 @@ def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
         for entry in row['entries'].values():
             assert entry['mean'] > 0 and entry['std'] >= 0 and entry['peak_mib'] > 100
     assert sokd['memory_ratio'] == pytest.approx(sokd['peak_mib'] / base['peak_mib'])
+    # the variant's policy step: its own whole-run ratio and schedule table
+    normal = sokd['entries']['sokd_cwd:normal']['mean']
+    cheap = sokd['entries']['sokd_cwd:search@before_step']['mean']
+    assert sokd['variants']['default']['whole_run_ratio'] == pytest.approx(sokd['whole_run_ratio'])
+    assert sokd['variants']['before_step']['whole_run_ratio'] == pytest.approx(
+        (0.8 * normal + 0.2 * cheap) / base['whole_run_s_per_iter'])
+    table = {
+        (t['search_interval'], t['search_end']): t['whole_run_ratio']
+        for t in sokd['schedules']['before_step']
+    }
+    assert set(table) == {(1, 0.5), (1, 1.0), (5, 0.5), (5, 1.0)}
+    assert table[(1, 1.0)] == pytest.approx(cheap / base['whole_run_s_per_iter'])
+    assert table[(1, 0.5)] == pytest.approx(
+        (0.5 * normal + 0.5 * cheap) / base['whole_run_s_per_iter'])

@@ -28,18 +28,25 @@ REWARD_BASELINES = ('unaugmented_step', 'before_step')
 OUTER_OBJECTIVES = ('task+base', 'task')
 
 
-def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
-    """``d value / d tensors``, with zeros for tensors ``value`` does not depend on.
+def grads_or_none(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Optional[Tensor]]:
+    """``d value / d tensors``, None for tensors ``value`` does not depend on (as ``.grad``
+    after ``value.backward()``).
 
     Args:
-        value (Tensor): a scalar; it may have no graph at all (then every gradient is 0).
+        value (Tensor): a scalar; it may have no graph at all (then every entry is None).
         tensors (Sequence[Tensor]): what to differentiate with respect to.
         **kwargs: passed to :func:`torch.autograd.grad` (e.g. ``retain_graph``).
     """
     tensors = list(tensors)
     if not value.requires_grad:
-        return [torch.zeros_like(t) for t in tensors]
-    grads = torch.autograd.grad(value, tensors, allow_unused=True, **kwargs)
+        return [None] * len(tensors)
+    return list(torch.autograd.grad(value, tensors, allow_unused=True, **kwargs))
+
+
+def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
+    """:func:`grads_or_none` with zeros for tensors ``value`` does not depend on."""
+    tensors = list(tensors)
+    grads = grads_or_none(value, tensors, **kwargs)
     return [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
 
 
@@ -90,7 +97,7 @@ class PolicyStepMixin:
                          samples,
                          student_ow: OptimWrapper,
                          held_out=None,
-                         seed: Optional[int] = None) -> Tuple[tuple, Dict[str, Tensor]]:
+                         seed: Optional[int] = None) -> Tuple[tuple, Dict[str, Tensor], list]:
         """The unrolled gradient of the magnitudes and the RELAX reward (see :mod:`.unrolled`).
 
         Every pass holds the DAM masks of this draw, runs in float32 (autocast off) and, with
@@ -104,7 +111,13 @@ class PolicyStepMixin:
                 draw from the global stream.
 
         Returns:
-            tuple: ((magnitude gradient, reward), log variables).
+            tuple: ((magnitude gradient, reward), log variables, the student's gradient).
+            The last is ``grad_theta`` of ``loss`` in the order of
+            ``student_side_parameters()`` (None where ``loss`` does not reach a parameter),
+            taken for the virtual step and handed back so that the student's own update
+            reuses it instead of backpropagating the same graph again; None under mixed
+            precision, where the policy step's gradient is a float32 one and the student's
+            update backpropagates the AMP graph itself.
         """
         device = inputs.device.type
         if held_out is not None:
@@ -132,12 +145,16 @@ class PolicyStepMixin:
         if mixed_precision:  # the inner gradient again, in float32
             loss = run(dict(theta), INNER)
             losses = None
-        # the student's own update (after this) backpropagates the same graph again, through
-        # its optim wrapper, so that loss scaling and gradient accumulation stay exact; for
-        # the exact product the gradient keeps its graph (differentiated again in chi)
+        # for the exact product the gradient keeps its graph (differentiated again in chi);
+        # the graph is retained so that the step can be taken again on the same forward
         exact = self.hvp == 'exact'
-        grads = grads_or_zeros(
-            loss, theta.values(), retain_graph=exact or not mixed_precision, create_graph=exact)
+        raw_grads = grads_or_none(loss, theta.values(), retain_graph=True, create_graph=exact)
+        grads = [
+            torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), raw_grads)
+        ]
+        student_grads = None if mixed_precision else [
+            None if g is None else g.detach() for g in raw_grads
+        ]
 
         def on_outer_batch():
             """The outer loss's data: the inner batch, or the held-out one's knowledge."""
@@ -202,7 +219,7 @@ class PolicyStepMixin:
             'policy/reward': torch.tensor(reward),
             'policy/grad_norm_magnitude': grad_m.norm().detach(),
         })
-        return (grad_m.detach(), reward), log
+        return (grad_m.detach(), reward), log, student_grads
 
     def _virtual_update(self, student_ow: OptimWrapper, theta: Dict[str, Tensor]):
         """The virtual step's ``g -> delta(g)`` (see :mod:`.virtual_steps`)."""

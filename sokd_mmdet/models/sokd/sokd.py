@@ -9,8 +9,8 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ..steps import (check_finite_losses, current_records, optim_entry, replaced_records,
-                     update_params)
+from ..steps import (check_finite_losses, current_records, gradient_surrogate, optim_entry,
+                     replaced_records, update_params)
 from .policy_step import (HVPS, INNER, INNER_DISTILL, OUTER, OUTER_OBJECTIVES, REWARD_BASELINES,
                           PolicyStepMixin, random_stream)
 from .sokd_distiller import SoKDDistiller
@@ -268,13 +268,18 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         if self.outer_batch == 'previous':
             self._held_out = (inputs, samples, self._teacher_records())
             search = search and held_out is not None
+        theta = list(self.student_side_parameters().values())
         if search:
-            policy_grad, policy_log = self._policy_gradient(loss, losses, inputs, samples,
-                                                            student_ow, held_out, seed)
+            policy_grad, policy_log, student_grads = self._policy_gradient(
+                loss, losses, inputs, samples, student_ow, held_out, seed)
             search = self._policy_step_is_finite(*policy_grad, it)
             log_vars.update(policy_log)
             log_vars['policy/skipped_steps'] = torch.tensor(float(self.skipped_policy_steps))
-        update_params(student_ow, loss, self.student_side_parameters().values())
+            if student_grads is not None and any(g is not None for g in student_grads):
+                # the policy step has taken the student's gradient of this very loss: the
+                # update reuses it instead of a second backward through the whole graph
+                loss = gradient_surrogate(theta, student_grads)
+        update_params(student_ow, loss, theta)
         # the policy steps after the student's backward: that backward reads the magnitudes
         # saved in the graph, which an earlier in-place policy step would have changed
         if search:

@@ -8,6 +8,7 @@ averaged across ranks by hand (the models are wrapped without DDP's gradient hoo
 """
 from typing import Iterable, Optional, Sequence
 
+import torch
 from mmengine.dist import all_reduce_params, get_world_size
 from mmengine.optim import OptimWrapper
 from torch import Tensor
@@ -20,6 +21,22 @@ def average_gradients(params: Iterable[Tensor]) -> None:
     grads = [p.grad for p in params if p.grad is not None]
     if grads:
         all_reduce_params(grads, coalesce=True, op='mean')
+
+
+def gradient_surrogate(params: Sequence[Tensor], grads: Sequence[Optional[Tensor]]) -> Tensor:
+    """A scalar whose gradient with respect to ``params`` is ``grads``: ``sum_i <p_i, g_i>``.
+
+    A train step that has already taken the gradient of its loss (SoKD's policy step takes
+    it for the virtual step) hands this to :func:`update_params` instead of the loss: the
+    optim wrapper then accumulates, scales and clips the gradient it has, with one cheap
+    backward instead of a second pass through the whole graph. Parameters whose entry is
+    None get no ``.grad`` (as after ``loss.backward()`` for a parameter the loss does not
+    reach; an optimiser then skips them).
+    """
+    terms = [(p * g.detach()).sum() for p, g in zip(params, grads) if g is not None]
+    if not terms:
+        raise ValueError('gradient_surrogate: every gradient is None, nothing to update')
+    return torch.stack(terms).sum()
 
 
 def update_params(optim_wrapper: OptimWrapper,

@@ -199,8 +199,8 @@ def _brute_force(model, student_ow, k, inputs, samples, held_out, virtual_step, 
 def _policy_step(model, student_ow, data, outer_batch):
     losses, inputs, samples, held_out = _inner_step(model, student_ow, data, outer_batch)
     loss = model.parse_losses(losses)[0]
-    (grad_m, reward), _ = model._policy_gradient(loss, losses, inputs, samples, student_ow,
-                                                 held_out, SEED)
+    (grad_m, reward), _, _ = model._policy_gradient(loss, losses, inputs, samples, student_ow,
+                                                    held_out, SEED)
     return grad_m, reward, (inputs, samples, held_out)
 
 
@@ -292,8 +292,8 @@ def test_task_only_outer_objective_equals_brute_force(tiny_data, tmp_path):
     task = model.parse_losses({k: v for k, v in losses.items() if k.startswith('student.')})[0]
     assert model.parse_losses(outer)[0].item() == pytest.approx(task.item(), rel=1e-12)
     loss = model.parse_losses(losses)[0]
-    (grad_m, reward), log = model._policy_gradient(loss, losses, inputs, samples, student_ow, None,
-                                                   SEED)
+    (grad_m, reward), log, _ = model._policy_gradient(loss, losses, inputs, samples, student_ow,
+                                                      None, SEED)
     # the reward's baseline (reward_baseline='before_step') is the task loss before the step
     assert log['policy/outer_before'].item() == pytest.approx(task.item(), rel=1e-12)
     brute, brute_reward = _brute_force(model, student_ow, k, inputs, samples, None, 'sgd')

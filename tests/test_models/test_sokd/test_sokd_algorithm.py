@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
 from conftest import config_path, tiny_options
+from sokd_mmdet.models.steps import gradient_surrogate
 
 SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 SOKD_FASTER = 'quickstart/sokd_cwd_faster-rcnn_r34_r18_shapes.py'
@@ -75,17 +76,29 @@ def test_train_step_updates_student_and_policy_not_teacher(name, tiny_data, tmp_
     assert all(torch.isfinite(log[k]) for k in log if k.startswith(('student.', 'distill.')))
 
 
-def test_policy_step_does_not_change_the_student_update(tiny_data, tmp_path):
+@pytest.mark.parametrize('hvp', ['exact', 'finite_difference'])
+def test_policy_step_does_not_change_the_student_update(hvp, tiny_data, tmp_path, monkeypatch):
     """Virtual passes use parameter dicts and cloned buffers: the student's own step (and
-    its BN statistics) are exactly those of a run without the search."""
+    its BN statistics) are exactly those of a run without the search, although on a search
+    step the update reuses the policy step's gradient instead of a second backward."""
+    from sokd_mmdet.models.sokd import sokd as sokd_module
+    reused = []
+
+    def counted(params, grads):
+        reused.append(len(params))
+        return gradient_surrogate(params, grads)
+
+    monkeypatch.setattr(sokd_module, 'gradient_surrogate', counted)
     results, batch = [], None
     for search_begin in (0, 10**9):  # search now / never
         model, optim, new_batch = _setup(
-            SOKD_RETINA, tiny_data, tmp_path, search_begin=search_begin)
+            SOKD_RETINA, tiny_data, tmp_path, search_begin=search_begin, hvp=hvp)
         batch = batch or new_batch  # the same images (random flips differ between loaders)
         model.train()
         log = model.train_step(copy.deepcopy(batch), optim)
         assert ('policy/reward' in log) == (search_begin == 0)
+        # the search step's update took the policy step's gradient, the plain one its own
+        assert reused == [len(model.student_side_parameters())]
         results.append(({
             n: t.clone()
             for n, t in model.architecture.state_dict().items()
