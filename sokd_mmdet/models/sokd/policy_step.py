@@ -146,9 +146,10 @@ class PolicyStepMixin:
             loss = run(dict(theta), INNER)
             losses = None
         # for the exact product the gradient keeps its graph (differentiated again in chi);
-        # the graph is retained so that the step can be taken again on the same forward
+        # otherwise the inner forward's graph is freed here: the student's update reuses
+        # this gradient (see the return value), so nothing backpropagates it again
         exact = self.hvp == 'exact'
-        raw_grads = grads_or_none(loss, theta.values(), retain_graph=True, create_graph=exact)
+        raw_grads = grads_or_none(loss, theta.values(), retain_graph=exact, create_graph=exact)
         grads = [
             torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), raw_grads)
         ]

@@ -340,23 +340,32 @@ def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_pa
     monkeypatch.setattr(DAM, 'masks', counted('masks', DAM.masks))
     for op in model.distiller.dafa.feature_ops:  # the ops' random draws
         monkeypatch.setattr(op, 'sample', counted('sample', op.sample))
-    losses, inputs, samples, _ = _inner_step(model, student_ow, data, 'same')
     levels = len(model.distiller.loss_forward_mappings)
-    assert calls['masks'] == levels  # one per level
-    assert calls['sample'] == len(model.distiller.dafa.feature_ops)  # one draw per op
-    held = {n: m.last_mask.clone() for n, m in model.distiller.distill_losses.items()}
-    loss = model.parse_losses(losses)[0]
+
+    def loss_of(losses):
+        return model.parse_losses(losses)[0]
+
     for hvp in ('exact', 'finite_difference'):
         for baseline, rebuilt in (('before_step', 0), ('unaugmented_step', levels)):
+            # a fresh draw each time: without the exact product the policy step frees the
+            # inner forward's graph (the student's update reuses its gradient)
+            before = dict(calls)
+            losses, inputs, samples, _ = _inner_step(model, student_ow, data, 'same')
+            assert calls['masks'] == before['masks'] + levels  # one per level
+            # one draw per op
+            assert calls['sample'] == before['sample'] + len(model.distiller.dafa.feature_ops)
+            held = {n: m.last_mask.clone() for n, m in model.distiller.distill_losses.items()}
             model.hvp, model.reward_baseline = hvp, baseline
             before = dict(calls)
-            model._policy_gradient(loss, losses, inputs, samples, student_ow, None, SEED)
+            model._policy_gradient(
+                loss_of(losses), losses, inputs, samples, student_ow, None, SEED)
             assert calls == dict(before, masks=before['masks'] + rebuilt), (hvp, baseline)
             for name, module in model.distiller.distill_losses.items():
                 assert torch.equal(module.last_mask, held[name])  # the draw's, afterwards
     # the check can fail: with the masks no longer held, the passes rebuild them
     monkeypatch.setattr(type(model.distiller), 'hold_masks', lambda self: nullcontext())
     model.reward_baseline = 'before_step'
+    losses, inputs, samples, _ = _inner_step(model, student_ow, data, 'same')
     before = dict(calls)
-    model._policy_gradient(loss, losses, inputs, samples, student_ow, None, SEED)
+    model._policy_gradient(loss_of(losses), losses, inputs, samples, student_ow, None, SEED)
     assert calls['masks'] > before['masks']
