@@ -279,7 +279,10 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
                 # the policy step has taken the student's gradient of this very loss: the
                 # update reuses it instead of a second backward through the whole graph
                 loss = gradient_surrogate(theta, student_grads)
-        update_params(student_ow, loss, theta)
+        # restricted to theta: the backward then skips what only leads to the policy (the
+        # grid and magnitude gradients of DAFA's ops on the teacher's features), which the
+        # student's update does not use and the policy step computes itself
+        update_params(student_ow, loss, theta, inputs=theta)
         # the policy steps after the student's backward: that backward reads the magnitudes
         # saved in the graph, which an earlier in-place policy step would have changed
         if search:

@@ -130,8 +130,9 @@ class SoKDLoss(nn.Module):
         if dam.supervision == 'gt' and gt_bboxes is not None and self.gt_weight:
             if not self.gt_to_features:
                 out_s, out_t = dam(preds_S.detach()), dam(preds_T.detach())
-            gt_s = dam.loss_gt(out_s, gt_bboxes, stride)
-            gt_t = dam.loss_gt(out_t, gt_bboxes, stride)
+            targets = dam.gt_targets(gt_bboxes, stride, out_s['heatmap'])  # one build, both sides
+            gt_s = dam.loss_gt(out_s, gt_bboxes, stride, targets)
+            gt_t = dam.loss_gt(out_t, gt_bboxes, stride, targets)
             for key in gt_s:
                 losses[f'dam_gt_{key}'] = self.gt_weight * 0.5 * (gt_s[key] + gt_t[key])
         return losses

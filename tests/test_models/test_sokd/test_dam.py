@@ -162,3 +162,18 @@ def test_loss_gt_weights_and_normalisation():
     torch.testing.assert_close(losses['wh'], 0.5 * (pred - tw).abs().sum() / 2)
     for value in losses.values():
         assert value.dim() == 0 and torch.isfinite(value) and value > 0
+
+
+def test_loss_gt_with_shared_targets_is_the_loss_gt_that_builds_them():
+    """SoKDLoss builds a level's targets once for both sides: the same losses, and targets
+    of other boxes give other ones (the argument is used)."""
+    dam = build(supervision='gt')
+    out = dam(feats(8, n=2, h=10, w=10))
+    gt = [torch.tensor([[8.0, 8.0, 40.0, 24.0]]), torch.tensor([[40.0, 40.0, 72.0, 80.0]])]
+    own = dam.loss_gt(out, gt, 8.0)
+    shared = dam.loss_gt(out, gt, 8.0, dam.gt_targets(gt, 8.0, out['heatmap']))
+    assert own.keys() == shared.keys()
+    for key in own:
+        assert torch.equal(own[key], shared[key]), key
+    other = dam.gt_targets([gt[1], gt[0]], 8.0, out['heatmap'])
+    assert not torch.equal(dam.loss_gt(out, gt, 8.0, other)['wh'], own['wh'])

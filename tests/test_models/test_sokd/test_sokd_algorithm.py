@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
 from conftest import config_path, tiny_options
-from sokd_mmdet.models.steps import gradient_surrogate
+from sokd_mmdet.models.steps import gradient_surrogate, update_params
 
 SOKD_RETINA = 'quickstart/sokd_cwd_retinanet_r34_r18_shapes.py'
 SOKD_FASTER = 'quickstart/sokd_cwd_faster-rcnn_r34_r18_shapes.py'
@@ -107,6 +107,31 @@ def test_policy_step_does_not_change_the_student_update(hvp, tiny_data, tmp_path
     for key in searched:
         torch.testing.assert_close(searched[key], plain[key], rtol=0, atol=0, msg=key)
     assert any(not torch.equal(dafa_s[n], dafa_p[n]) for n in dafa_s)
+
+
+def test_student_backward_restricted_to_the_student_is_the_full_one(tiny_data, tmp_path,
+                                                                    monkeypatch):
+    """The student's update backpropagates to the student side only (``inputs=theta``):
+    exactly the update of a backward to every leaf, and no gradient left on the policy."""
+    from sokd_mmdet.models.sokd import sokd as sokd_module
+    results, batch = [], None
+    for restricted in (True, False):
+        if not restricted:  # the backward as it was: every leaf of the graph
+            monkeypatch.setattr(
+                sokd_module,
+                'update_params',
+                lambda ow, loss, params, inputs=None: update_params(ow, loss))
+        model, optim, new_batch = _setup(SOKD_RETINA, tiny_data, tmp_path, search_begin=10**9)
+        batch = batch or new_batch
+        model.train()
+        _forced_draw(model.distiller.dafa)  # ops applied: the graph reaches the magnitudes
+        model.train_step(copy.deepcopy(batch), optim)
+        grads = [p.grad for p in model.distiller.dafa.parameters()]
+        assert all(g is None for g in grads) == restricted, restricted
+        results.append({n: t.clone() for n, t in model.state_dict().items()})
+    assert results[0].keys() == results[1].keys()
+    for key in results[0]:
+        assert torch.equal(results[0][key], results[1][key]), key
 
 
 def test_search_interval_and_end(tiny_data, tmp_path):

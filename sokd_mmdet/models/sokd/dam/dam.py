@@ -211,7 +211,14 @@ class DAM(BaseModule):
             weighted=self.weighted_mask,
             min_score=self.min_score)
 
-    def loss_gt(self, out: dict, gt_bboxes: list, stride: float) -> dict:
+    @staticmethod
+    def gt_targets(gt_bboxes: list, stride: float, like: Tensor) -> dict:
+        """CenterNet targets of the boxes on a level shaped like ``like`` (N, ., H, W), on
+        its device: :func:`centernet_targets`. Both sides' :meth:`loss_gt` at one level can
+        share them."""
+        return centernet_targets([b.to(like.device) for b in gt_bboxes], stride, like.shape[-2:])
+
+    def loss_gt(self, out: dict, gt_bboxes: list, stride: float, targets: dict = None) -> dict:
         """CenterNet losses of one side's outputs against the ground-truth boxes.
 
         Gaussian focal loss on the heatmap, L1 on wh and offset at the centre cells, each
@@ -223,12 +230,14 @@ class DAM(BaseModule):
             out (dict): :meth:`forward` outputs for one level, (N, ., H, W).
             gt_bboxes (list[Tensor]): N tensors (n_i, 4), (x1, y1, x2, y2) in input pixels.
             stride (float): the level's stride in input pixels.
+            targets (dict, optional): :meth:`gt_targets` of these boxes at this level, when
+                the caller has them already; None builds them.
 
         Returns:
             dict[str, Tensor]: scalar losses ``heatmap``, ``wh`` and ``offset``.
         """
         heat = out['heatmap']
-        tgt = centernet_targets([b.to(heat.device) for b in gt_bboxes], stride, heat.shape[-2:])
+        tgt = self.gt_targets(gt_bboxes, stride, heat) if targets is None else targets
         weight = tgt['weight'].to(heat.dtype)
         num_pos = weight.sum().clamp_min(1)
         # at least float32: under mixed precision log(p + 1e-12) would underflow to log(0)
