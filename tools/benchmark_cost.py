@@ -47,6 +47,14 @@ sys.path.insert(0, ROOT)  # the benchmark's rows (benchmark/, not installed)
 from benchmark.methods import METHODS  # noqa: E402
 
 SEARCH_BEFORE = dict(hvp='finite_difference', reward_baseline='before_step')
+# --coco: the COCO configs of the rows that have one (the real ResNet-101 -> ResNet-50
+# RetinaNets, FPN 256 wide), timed on the built-in images at --img-size
+COCO_CONFIGS = {
+    'cwd': 'configs/baselines/cwd_fpn_retinanet_r101_r50_coco.py',
+    'fitnet': 'configs/baselines/fitnet_fpn_retinanet_r101_r50_coco.py',
+    'pkd': 'configs/baselines/pkd_fpn_retinanet_r101_r50_coco.py',
+    'sokd_cwd': 'configs/sokd_retinanet_r101_r50_coco.py',
+}
 
 
 def parse_args(argv=None):
@@ -90,6 +98,11 @@ def parse_args(argv=None):
         '--data-root',
         default=None,
         help='built-in data set to read (default: a small one in a temp dir)')
+    parser.add_argument(
+        '--coco',
+        action='store_true',
+        help='time the COCO configs of the rows (' + ', '.join(sorted(COCO_CONFIGS)) +
+        ') instead of the built-in-data ones, on the built-in images at --img-size')
     parser.add_argument('--img-size', type=int, default=256)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--rounds', type=int, default=5, help='interleaved rounds')
@@ -126,11 +139,68 @@ def _cuda():
     return torch.cuda.is_available()
 
 
+def row_config(row: str, coco: bool = False) -> str:
+    """The config file a row is timed with: the benchmark's, or with ``coco`` its COCO one."""
+    if not coco:
+        return METHODS[row]['config']
+    if row not in COCO_CONFIGS:
+        raise SystemExit(f'--coco: no COCO config for the row {row!r} (rows with one: '
+                         f'{", ".join(sorted(COCO_CONFIGS))})')
+    return COCO_CONFIGS[row]
+
+
+def _on_built_in_images(cfg) -> None:
+    """A COCO config's training set made the built-in data's (its classes, files, boxes)."""
+    from sokd_mmdet.datasets import SHAPE_CLASSES
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:  # through dataset wrappers
+        dataset = dataset.dataset
+    dataset.update(
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        metainfo=dict(classes=SHAPE_CLASSES),
+        filter_cfg=dict(filter_empty_gt=True, min_size=0))
+
+
+def _start_of_warm_up(cfg) -> None:
+    """Every optimiser of a COCO config at the learning rate its warm-up starts from.
+
+    The timed steps run without the schedule: at the full SGD rate (0.01) random ResNets
+    diverge within four steps (the loss 623 -> 25 -> 99 -> 13933 measured), and a policy
+    step on a diverged student is skipped as non-finite, which would time another path.
+    """
+    factor = min((s.get('start_factor', 1.0) for s in _schedulers(cfg.get('param_scheduler'))),
+                 default=1.0)
+
+    def scale(node):
+        if isinstance(node, dict):
+            if isinstance(node.get('optimizer'), dict) and 'lr' in node['optimizer']:
+                node['optimizer']['lr'] *= factor
+            for value in node.values():
+                scale(value)
+
+    scale(cfg.optim_wrapper)
+
+
+def _schedulers(node):
+    """The scheduler dicts of a ``param_scheduler`` (a list, or a dict of lists)."""
+    if isinstance(node, dict) and 'type' in node:
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _schedulers(value)]
+    if isinstance(node, (list, tuple)):
+        return [s for value in node for s in _schedulers(value)]
+    return []
+
+
 def _config(name, data_root, img, batch):
     from mmengine.config import Config
 
     from sokd_mmdet.apis.image_size import resize_keys
     cfg = Config.fromfile(osp.join(ROOT, name))
+    if name in COCO_CONFIGS.values():
+        _on_built_in_images(cfg)
+        _start_of_warm_up(cfg)
     opts = {
         f'{split}_dataloader.dataset.data_root': data_root + '/'
         for split in ('train', 'val', 'test')
@@ -152,7 +222,7 @@ def _config(name, data_root, img, batch):
     return cfg
 
 
-def entries(methods, before=False, variants=()):
+def entries(methods, before=False, variants=(), coco=False):
     """``entry -> (row, search, model overrides)``: one per row, two or more per search row
     (``<row>:normal``, ``<row>:search``, ``<row>:search_before`` with ``before``,
     ``<row>:search@LABEL`` for each ``(LABEL, overrides)`` of ``variants``).
@@ -162,7 +232,7 @@ def entries(methods, before=False, variants=()):
     """
     out = {}
     for row in methods:
-        cfg_model = _config_model(METHODS[row]['config'])
+        cfg_model = _config_model(row_config(row, coco))
         if 'search_interval' not in cfg_model:  # no policy search
             out[row] = (row, None, None)
             continue
@@ -198,7 +268,7 @@ def search_share(model_cfg: dict, iters: int) -> float:
     return sum(takes_policy_step(it, **schedule) for it in range(iters)) / iters
 
 
-def build(row, data_root, img, batch, device, search=None, model=None):
+def build(row, data_root, img, batch, device, search=None, model=None, coco=False):
     """(model, optim wrapper, list of batches) for a row; ``search`` fixes its policy steps."""
     import torch
     from mmengine.optim import build_optim_wrapper
@@ -206,14 +276,15 @@ def build(row, data_root, img, batch, device, search=None, model=None):
     from mmengine.runner import Runner
     from mmrazor.registry import MODELS
     init_default_scope('mmdet')
-    cfg = _config(METHODS[row]['config'], data_root, img, batch)
+    cfg = _config(row_config(row, coco), data_root, img, batch)
     if search is not None:
         cfg.model.search_begin, cfg.model.search_end = (0 if search else 10**12), None
         cfg.model.search_interval = 1
     cfg.model.update(model or {})
     torch.manual_seed(0)
     net = MODELS.build(cfg.model).to(device)
-    net.init_weights()
+    if not coco:  # the COCO configs' init_cfg fetches ImageNet weights: timing needs none
+        net.init_weights()
     net.train()
     optim = build_optim_wrapper(net, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
@@ -257,8 +328,9 @@ def _proc_status_mib(field: str) -> float:
 def measure_memory(args, name):
     """Peak memory of entry ``name`` training, in this (fresh) process (MiB)."""
     import torch
-    row, search, model = entries(args.methods, args.before, args.variant)[name]
-    entry = build(row, args.data_root, args.img_size, args.batch_size, args.device, search, model)
+    row, search, model = entries(args.methods, args.before, args.variant, args.coco)[name]
+    entry = build(row, args.data_root, args.img_size, args.batch_size, args.device, search, model,
+                  args.coco)
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     before = _proc_status_mib('VmRSS')
@@ -280,7 +352,7 @@ def _memory_in_subprocesses(args, names):
             str(args.batch_size), '--steps',
             str(args.steps), '--warmup',
             str(args.warmup), '--device', args.device
-        ] + (['--before'] if args.before else []) + [
+        ] + (['--before'] if args.before else []) + (['--coco'] if args.coco else []) + [
             a for label, o in args.variant
             for a in ('--variant', label + ':' + ','.join(f'{k}={v!r}' for k, v in o.items()))
         ]
@@ -330,7 +402,7 @@ def summarise(args, times, memory):
         if row in per:
             whole, share = per[row]['mean'], 0.0
         else:
-            share = search_share(_config_model(METHODS[row]['config']), args.iters)
+            share = search_share(_config_model(row_config(row, args.coco)), args.iters)
             whole = (1 - share) * per[f'{row}:normal']['mean'] + \
                 share * per[f'{row}:search']['mean']
         rows[row] = dict(
@@ -389,11 +461,11 @@ def main(argv=None):
         return None
 
     import torch
-    specs = entries(args.methods, args.before, args.variant)
+    specs = entries(args.methods, args.before, args.variant, args.coco)
     # memory first, in fresh processes, while this one is still small
     memory = _memory_in_subprocesses(args, list(specs))
     built = {
-        n: build(row, args.data_root, args.img_size, args.batch_size, args.device, s, o)
+        n: build(row, args.data_root, args.img_size, args.batch_size, args.device, s, o, args.coco)
         for n, (row, s, o) in specs.items()
     }
     for entry in built.values():
@@ -416,7 +488,7 @@ def main(argv=None):
         'iters': args.iters,
         'steps_per_entry': args.rounds * args.steps,
         'configs': {
-            row: METHODS[row]['config']
+            row: row_config(row, args.coco)
             for row in args.methods
         },
         'rows': summarise(args, times, memory),

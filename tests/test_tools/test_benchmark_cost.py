@@ -106,3 +106,30 @@ def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
     assert table[(1, 1.0)] == pytest.approx(cheap / base['whole_run_s_per_iter'])
     assert table[(1, 0.5)] == pytest.approx(
         (0.5 * normal + 0.5 * cheap) / base['whole_run_s_per_iter'])
+
+
+def test_coco_rows_are_the_coco_configs_on_the_built_in_images(tiny_data):
+    """--coco: the COCO config of each row, its training set read from the built-in data,
+    every optimiser at its warm-up's starting rate (random ResNets diverge at SGD's 0.01)."""
+    from mmengine.config import Config
+
+    from sokd_mmdet.datasets import SHAPE_CLASSES
+    name = cost.row_config('sokd_cwd', coco=True)
+    assert name == 'configs/sokd_retinanet_r101_r50_coco.py'
+    upstream = Config.fromfile(osp.join(ROOT, name))
+    cfg = cost._config(name, tiny_data, 64, 2)
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    assert dataset.metainfo == dict(classes=SHAPE_CLASSES)
+    assert dataset.ann_file == 'annotations/instances_train.json'
+    assert dataset.data_root == tiny_data + '/'
+    assert cfg.model.teacher_ckpt is None and cfg.train_dataloader.batch_size == 2
+    lr = upstream.optim_wrapper.student.optimizer.lr
+    assert cfg.optim_wrapper.student.optimizer.lr == pytest.approx(lr * 0.001)
+    assert cfg.optim_wrapper.policy.optimizer.lr == pytest.approx(
+        upstream.optim_wrapper.policy.optimizer.lr * 0.001)
+    # the built-in-data rows are untouched by it
+    assert cost.row_config('sokd_cwd') == cost.METHODS['sokd_cwd']['config']
+    with pytest.raises(SystemExit, match="no COCO config for the row 'student'"):
+        cost.row_config('student', coco=True)
