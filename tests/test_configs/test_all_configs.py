@@ -161,9 +161,9 @@ def _losses(model):
 # what each ablation changes in the model it builds (or in its optimisers)
 # yapf: disable
 ABLATION_EFFECT = {
-    'quickstart/ablations/sokd_cwd_keep_base.py': lambda m, c: (
+    'quickstart/ablations/sokd_cwd_masked_only.py': lambda m, c: (
         m.distiller.dam is not None
-        and all(loss.full_weight == 1.0 and loss.masked_weight == 1.0 for loss in _losses(m))),
+        and all(loss.full_weight == 0.0 and loss.masked_weight == 1.0 for loss in _losses(m))),
     'quickstart/ablations/sokd_cwd_dafa_only.py': lambda m, c: (
         m.distiller.dam is None
         and all((loss.full_weight, loss.masked_weight, loss.align_weight) == (1.0, 0.0, 0.0)
