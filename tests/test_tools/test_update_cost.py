@@ -58,11 +58,15 @@ class _applied:
         return False
 
 
-def test_update_cost_prints_each_entry_against_the_base(tiny_data, capsys):
+def test_update_cost_prints_each_entry_against_the_base(tiny_data, capsys, tmp_path):
+    out = tmp_path / 'update_cost.json'
     result = update_cost.main([
         '--data-root', tiny_data, '--img-size', '64', '--batch-size', '2', '--rounds', '2',
-        '--steps', '1', '--warmup', '0'
+        '--steps', '1', '--warmup', '0', '--out',
+        str(out)
     ])
+    import json
+    assert json.loads(out.read_text())['entries'] == result
     assert set(result) == {
         'cwd', 'search', 'search, second backward', 'normal', 'normal, backward to every leaf'
     }

@@ -13,7 +13,7 @@ for the duration of that entry's steps), interleaved round by round with the bas
 step on the same batches, as ``tools/benchmark_cost.py`` does for the rows:
 
     python tools/analysis_tools/update_cost.py [--row sokd_cwd] [--img-size 128]
-        [--batch-size 4] [--rounds 5] [--steps 3]
+        [--batch-size 4] [--rounds 5] [--steps 3] [--out F]
 
 It prints one JSON object: seconds per step (mean, std) of each entry and its ratio to the
 base row's step.
@@ -41,6 +41,7 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--steps', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--out', default=None, help='also write the JSON object here')
     return parser.parse_args(argv)
 
 
@@ -119,9 +120,11 @@ def main(argv=None):
             ratio_to_base=statistics.mean(t) / base_mean)
         for name, t in times.items()
     }
-    print(
-        json.dumps(
-            dict(row=args.row, base=base, img_size=args.img_size, entries=result), indent=2))
+    report = dict(row=args.row, base=base, img_size=args.img_size, entries=result)
+    print(json.dumps(report, indent=2))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=2)
     return result
 
 
