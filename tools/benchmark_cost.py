@@ -443,19 +443,21 @@ def _search_levers(args, row, r, base):
                                                args.search_ends)
 
 
+def default_data_root(img_size: int) -> str:
+    """A small built-in data set of ``img_size`` px in the temp dir (16 training images),
+    written afresh: the timed steps read a few batches of it."""
+    from sokd_mmdet.datasets import generate_detection_dataset
+    root = osp.join(tempfile.gettempdir(), f'sokd_cost_shapes_{img_size}')
+    generate_detection_dataset(
+        root, num_train=16, num_val=2, img_size=(img_size, img_size), seed=0, progress=False)
+    return root
+
+
 def main(argv=None):
     args = parse_args(argv)
     import sokd_mmdet  # noqa: F401
     if args.data_root is None:
-        from sokd_mmdet.datasets import generate_detection_dataset
-        args.data_root = osp.join(tempfile.gettempdir(), f'sokd_cost_shapes_{args.img_size}')
-        generate_detection_dataset(
-            args.data_root,
-            num_train=16,
-            num_val=2,
-            img_size=(args.img_size, args.img_size),
-            seed=0,
-            progress=False)
+        args.data_root = default_data_root(args.img_size)
     if args.memory_of:
         print(json.dumps(measure_memory(args, args.memory_of)))
         return None

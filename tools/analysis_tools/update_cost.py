@@ -23,7 +23,6 @@ import json
 import os.path as osp
 import statistics
 import sys
-import tempfile
 from contextlib import contextmanager
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -77,16 +76,8 @@ def backward_to_every_leaf():
 def main(argv=None):
     args = parse_args(argv)
     import sokd_mmdet  # noqa: F401
-    from sokd_mmdet.datasets import generate_detection_dataset
     if args.data_root is None:
-        args.data_root = osp.join(tempfile.gettempdir(), f'sokd_cost_shapes_{args.img_size}')
-        generate_detection_dataset(
-            args.data_root,
-            num_train=16,
-            num_val=2,
-            img_size=(args.img_size, args.img_size),
-            seed=0,
-            progress=False)
+        args.data_root = cost.default_data_root(args.img_size)
     base = cost.METHODS[args.row]['base']
     if base is None or 'search_interval' not in cost._config_model(cost.row_config(args.row)):
         raise SystemExit(f'--row {args.row}: not a SoKD row with a base loss')

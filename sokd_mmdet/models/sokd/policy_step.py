@@ -43,11 +43,15 @@ def grads_or_none(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Op
     return list(torch.autograd.grad(value, tensors, allow_unused=True, **kwargs))
 
 
+def zeros_for_none(tensors: Sequence[Tensor], grads: Sequence[Optional[Tensor]]) -> List[Tensor]:
+    """``grads`` with a zero tensor shaped like its tensor for every None entry."""
+    return [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
+
+
 def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
     """:func:`grads_or_none` with zeros for tensors ``value`` does not depend on."""
     tensors = list(tensors)
-    grads = grads_or_none(value, tensors, **kwargs)
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
+    return zeros_for_none(tensors, grads_or_none(value, tensors, **kwargs))
 
 
 def float32_records(records: Dict[str, list]) -> Dict[str, list]:
@@ -150,9 +154,7 @@ class PolicyStepMixin:
         # this gradient (see the return value), so nothing backpropagates it again
         exact = self.hvp == 'exact'
         raw_grads = grads_or_none(loss, theta.values(), retain_graph=exact, create_graph=exact)
-        grads = [
-            torch.zeros_like(p) if g is None else g for p, g in zip(theta.values(), raw_grads)
-        ]
+        grads = zeros_for_none(list(theta.values()), raw_grads)
         student_grads = None if mixed_precision else [
             None if g is None else g.detach() for g in raw_grads
         ]
