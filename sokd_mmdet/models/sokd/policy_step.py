@@ -19,11 +19,12 @@ from torch.func import functional_call
 
 from ..steps import average_gradients
 from .unrolled import (finite_difference_mixed_product, gradient_mixed_product,
-                       unrolled_policy_gradient)
+                       recomputed_mixed_product, unrolled_policy_gradient)
 from .virtual_steps import optimizer_step, sgd_step
 
 INNER, OUTER, INNER_DISTILL = 'sokd_inner', 'sokd_outer', 'sokd_inner_distill'
-HVPS = ('exact', 'finite_difference')
+INNER_DISTILL_GRAPH = 'sokd_inner_distill_graph'  # INNER_DISTILL with the student's graph
+HVPS = ('exact', 'exact_recompute', 'finite_difference')
 REWARD_BASELINES = ('unaugmented_step', 'before_step')
 OUTER_OBJECTIVES = ('task+base', 'task')
 
@@ -89,9 +90,9 @@ class PolicyStepMixin:
 
     Expects the algorithm's ``distiller`` (a ``SoKDDistiller``), ``student_side_parameters``,
     ``_teacher_records``/``_teacher_knowledge``, the loss modes ``INNER``/``OUTER``/
-    ``INNER_DISTILL`` of its ``forward``, and the settings ``hvp``, ``hvp_eps``,
-    ``virtual_step``, ``virtual_lr``, ``reward_baseline``, ``outer_objective`` and
-    ``skipped_policy_steps``.
+    ``INNER_DISTILL``/``INNER_DISTILL_GRAPH`` of its ``forward``, and the settings ``hvp``,
+    ``hvp_eps``, ``virtual_step``, ``virtual_lr``, ``reward_baseline``, ``outer_objective``
+    and ``skipped_policy_steps``.
     """
 
     def _policy_gradient(self,
@@ -190,6 +191,11 @@ class PolicyStepMixin:
 
             def mixed(params, u):
                 return gradient_mixed_product(grads, [dafa.magnitudes], u)
+        elif self.hvp == 'exact_recompute':  # the same product from a new distillation pass
+
+            def mixed(params, u):
+                return recomputed_mixed_product(lambda p: run(p, INNER_DISTILL_GRAPH),
+                                                [dafa.magnitudes], params, u)
         else:
             # no graph when the draw applied no op: nothing depends on the magnitudes
             mixed = partial(

@@ -1,5 +1,6 @@
 """SoKD: single-teacher distillation whose teacher knowledge is refined for the student."""
 import math
+from contextlib import nullcontext
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -11,8 +12,8 @@ from torch import Tensor
 
 from ..steps import (check_finite_losses, current_records, gradient_surrogate, optim_entry,
                      replaced_records, update_params)
-from .policy_step import (HVPS, INNER, INNER_DISTILL, OUTER, OUTER_OBJECTIVES, REWARD_BASELINES,
-                          PolicyStepMixin, random_stream)
+from .policy_step import (HVPS, INNER, INNER_DISTILL, INNER_DISTILL_GRAPH, OUTER, OUTER_OBJECTIVES,
+                          REWARD_BASELINES, PolicyStepMixin, random_stream)
 from .sokd_distiller import SoKDDistiller
 from .virtual_steps import VIRTUAL_STEPS
 
@@ -65,9 +66,12 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         virtual_lr (float, optional): ``eta`` of the virtual step; None uses the student
             optimiser's current learning rate. Defaults to None.
         hvp (str): the mixed second-derivative product: ``'exact'`` (double backward
-            through the student's features and the distillation losses) or
-            ``'finite_difference'`` (two more passes at ``theta +- e v``, DARTS' rule).
-            Defaults to 'exact'.
+            through the student's features and the distillation losses, from the inner
+            forward's graph, kept through the outer pass), ``'exact_recompute'`` (the same
+            product from one more pass of the distillation terms at the end, so that the
+            inner graph is freed before the outer pass: less memory, one more student
+            backbone/neck pass) or ``'finite_difference'`` (two more passes at
+            ``theta +- e v``, DARTS' rule). Defaults to 'exact'.
         hvp_eps (float): finite-difference scale, ``e = hvp_eps / |v|`` (finite_difference
             only). Defaults to 0.01.
         reward_baseline (str): what RELAX's reward ``L_val(theta')`` is measured against:
@@ -179,7 +183,7 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
     # ----------------------------------------------------------------- forward passes
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         """MMRazor's modes plus the passes of the bi-level step (used internally)."""
-        if mode in (INNER, OUTER, INNER_DISTILL):
+        if mode in (INNER, OUTER, INNER_DISTILL, INNER_DISTILL_GRAPH):
             return self._student_losses(inputs, data_samples, mode)
         return super().forward(inputs, data_samples, mode)
 
@@ -216,14 +220,15 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
         original knowledge (the task alone with ``outer_objective='task'``);
         ``INNER_DISTILL``: the refined distillation terms alone (the only ones that depend on
         the policy), with the student run without a graph (what the policy gradient of the
-        inner loss needs).
+        inner loss needs); ``INNER_DISTILL_GRAPH``: the same terms with the student's graph
+        (what their mixed second derivative needs).
         """
         self.distiller.set_deliveries_override(True)
         self.distiller.reset_augmentation()
         losses = dict()
         with self.distiller.student_recorders, self.distiller.deliveries:
-            if mode == INNER_DISTILL:
-                with torch.no_grad():
+            if mode in (INNER_DISTILL, INNER_DISTILL_GRAPH):
+                with torch.no_grad() if mode == INNER_DISTILL else nullcontext():
                     if self._student_feat_only:
                         self.student.extract_feat(inputs)
                     else:

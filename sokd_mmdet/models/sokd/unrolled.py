@@ -12,7 +12,8 @@ ICLR 2019; DADA, Li et al. ECCV 2020):
 
 The mixed second derivative times ``u`` is computed either exactly, by double backward
 (:func:`gradient_mixed_product`: ``d/dchi <grad_theta L_train, u>`` from the inner gradient
-taken with its graph), or by a central finite difference of the policy gradient of the
+taken with its graph, or from a new pass of the terms that depend on ``chi``:
+:func:`recomputed_mixed_product`), or by a central finite difference of the policy gradient of the
 inner loss (:func:`finite_difference_mixed_product`),
 ``(g_chi(theta + e u) - g_chi(theta - e u)) / (2 e)`` with ``e = eps / |u|``. The functions
 here know nothing of detectors: the caller passes closures that evaluate the losses with a
@@ -60,6 +61,35 @@ def gradient_mixed_product(grads: Sequence[Tensor], policy: Sequence[Tensor],
         return [torch.zeros_like(t) for t in policy]
     out = torch.autograd.grad(sum(terms), list(policy), allow_unused=True, retain_graph=True)
     return [torch.zeros_like(t) if g is None else g for t, g in zip(policy, out)]
+
+
+def recomputed_mixed_product(loss_at: Callable[[ParamDict], Tensor], policy: Sequence[Tensor],
+                             params: ParamDict, direction: Sequence[Tensor]) -> List[Tensor]:
+    """:func:`gradient_mixed_product` from a new pass of the loss instead of a kept graph.
+
+    ``d/dchi <grad_theta L(theta; chi), u>`` with ``L`` evaluated again and differentiated
+    twice, so that the inner forward's graph need not be kept (with its gradient's graph)
+    while the outer loss is evaluated: the policy step's peak memory is then the larger of
+    the passes, not their sum. ``L`` need only hold the terms that depend on ``chi`` (the
+    distillation terms, without the detection head).
+
+    Args:
+        loss_at: ``theta -> L(theta; chi)``, with its graph in both.
+        policy (Sequence[Tensor]): ``chi``.
+        params (dict[str, Tensor]): ``theta`` (leaves that require a gradient).
+        direction (Sequence[Tensor]): ``u``, in the order of ``params``.
+
+    Returns:
+        list[Tensor]: the product, shaped like ``policy``; zeros where it does not depend on
+        a policy tensor (also when the pass has no graph at all).
+    """
+    value = loss_at(params)
+    if not value.requires_grad:
+        return [torch.zeros_like(t) for t in policy]
+    grads = torch.autograd.grad(value, list(params.values()), create_graph=True, allow_unused=True)
+    # parameters the pass does not reach (the detection head) have no gradient: constants
+    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
+    return gradient_mixed_product(grads, policy, direction)
 
 
 def finite_difference_mixed_product(policy_grad_at: Callable[[ParamDict], List[Tensor]],

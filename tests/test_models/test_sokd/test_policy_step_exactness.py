@@ -322,6 +322,39 @@ def test_optimizer_virtual_step_equals_brute_force(tiny_data, tmp_path):
     torch.testing.assert_close(grad_m[k], brute, rtol=1e-4, atol=1e-12)
 
 
+@pytest.mark.parametrize('name,supervision,outer_batch,ops', [CASES[0], CASES[8]])
+def test_recomputed_product_is_the_exact_one(name, supervision, outer_batch, ops, tiny_data,
+                                             tmp_path, monkeypatch):
+    """hvp='exact_recompute': the exact product from a new pass of the distillation terms
+    (the inner graph is not kept through the outer pass) is the kept graph's, on one draw,
+    and the brute force's; its pass runs the student's features only, with their graph."""
+    model, student_ow, data, k = _setup(
+        name, tiny_data, tmp_path, supervision, ops, outer_batch=outer_batch)
+    losses, inputs, samples, held_out = _inner_step(model, student_ow, data, outer_batch)
+    loss = model.parse_losses(losses)[0]
+    # 'exact' keeps the inner graph, so the same draw can then be differentiated again
+    (exact, reward), _, _ = model._policy_gradient(loss, losses, inputs, samples, student_ow,
+                                                   held_out, SEED)
+    modes = []
+    forward = type(model).forward
+
+    def counted(self, *args, mode='tensor', **kwargs):
+        modes.append(mode)
+        return forward(self, *args, mode=mode, **kwargs)
+
+    monkeypatch.setattr(type(model), 'forward', counted)
+    model.hvp = 'exact_recompute'
+    (recomputed, reward2), _, _ = model._policy_gradient(loss, losses, inputs, samples, student_ow,
+                                                         held_out, SEED)
+    assert modes.count('sokd_inner_distill_graph') == 1
+    assert exact[k].abs().min() > 1e-6
+    torch.testing.assert_close(recomputed, exact, rtol=1e-9, atol=1e-12)
+    assert reward2 == reward
+    if name == RETINA:  # (Faster R-CNN's proposals: the gap of the test above)
+        brute, _ = _brute_force(model, student_ow, k, inputs, samples, held_out, 'sgd')
+        torch.testing.assert_close(recomputed[k], brute, rtol=1e-4, atol=1e-9)
+
+
 def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_path, monkeypatch):
     """DAM's masks and the ops' random draws come from the inner forward only; the reward's
     un-augmented baseline decodes its own masks once (DAFA off: no op is drawn)."""
@@ -345,7 +378,7 @@ def test_no_pass_of_the_policy_step_rebuilds_a_discrete_choice(tiny_data, tmp_pa
     def loss_of(losses):
         return model.parse_losses(losses)[0]
 
-    for hvp in ('exact', 'finite_difference'):
+    for hvp in ('exact', 'exact_recompute', 'finite_difference'):
         for baseline, rebuilt in (('before_step', 0), ('unaugmented_step', levels)):
             # a fresh draw each time: without the exact product the policy step frees the
             # inner forward's graph (the student's update reuses its gradient)

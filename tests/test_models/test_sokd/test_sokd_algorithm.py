@@ -76,7 +76,7 @@ def test_train_step_updates_student_and_policy_not_teacher(name, tiny_data, tmp_
     assert all(torch.isfinite(log[k]) for k in log if k.startswith(('student.', 'distill.')))
 
 
-@pytest.mark.parametrize('hvp', ['exact', 'finite_difference'])
+@pytest.mark.parametrize('hvp', ['exact', 'exact_recompute', 'finite_difference'])
 def test_policy_step_does_not_change_the_student_update(hvp, tiny_data, tmp_path, monkeypatch):
     """Virtual passes use parameter dicts and cloned buffers: the student's own step (and
     its BN statistics) are exactly those of a run without the search, although on a search
@@ -326,7 +326,8 @@ def test_non_finite_loss_stops_the_step_naming_term_and_iteration(tiny_data, tmp
      r'search_begin \(10\)'),
     (dict(search_interval=2.5), 'search_interval must be an integer >= 1'),
     (dict(search_begin=-1), 'search_begin must be an integer >= 0'),
-    (dict(hvp='gauss-newton'), "hvp must be one of \\('exact', 'finite_difference'\\)"),
+    (dict(hvp='gauss-newton'),
+     "hvp must be one of \\('exact', 'exact_recompute', 'finite_difference'\\)"),
     (dict(virtual_step='adam'), "virtual_step must be one of \\('sgd', 'optimizer'\\)"),
     (dict(outer_objective='val'), "outer_objective must be one of \\('task\\+base', 'task'\\)"),
 ])
