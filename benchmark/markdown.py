@@ -5,6 +5,7 @@ from typing import Dict, Optional
 from .model_size import DEFAULT_SIZE, size_label
 from .regime import regime, regime_lines
 from .sentences import load_sentence, verdict_sentence
+from .side_by_side import COST_FILE, side_by_side_lines, suggested_command
 from .summary import METRICS, mean_std
 
 # below this AP (a fraction) the page warns that the students have barely learned anything
@@ -168,9 +169,24 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
         ]
 
     gpu = any(m['cost']['gpu_mem_mib']['mean'] is not None for m in summary['methods'])
+    out += ['## Cost', '']
+    if summary.get('side_by_side'):
+        out += side_by_side_lines(summary['side_by_side']) + ['']
+    else:
+        command = suggested_command([m['name'] for m in summary['methods']],
+                                    {m['name']: m['base']
+                                     for m in summary['methods']}, s,
+                                    summary.get('side_by_side_file') or COST_FILE)
+        out += [
+            f'Not measured side by side for this page yet: run `{command}`, then rewrite '
+            'the page (`--done-only` or `--report-only`).', ''
+        ]
     out += [
-        '## Cost (same machine, same benchmark run)', '',
-        'Mean ± standard deviation over seeds; ratios are to the method\'s base loss.', '',
+        '### Per run (secondary)', '',
+        'Each run\'s own logged times and peak memory, mean ± standard deviation over seeds; '
+        'ratios are to the method\'s base loss. Runs that shared the cores are slowed by '
+        'whatever else ran (the load average above), so these times compare runs only '
+        'roughly; the table above is the cost comparison.', '',
         '| method | base | s / iteration | ratio | whole run (s) | ratio | '
         'peak RSS (MiB) | ratio |' + (' peak GPU memory (MiB) | ratio |' if gpu else ''),
         '|---|---|---|---|---|---|---|---|' + ('---|---|' if gpu else '')

@@ -24,7 +24,9 @@ The results dict (``schema`` 1)::
                         'gpu_mem_mib': float | None},   # None: trained on a CPU
                'policy_history': [DAFAPolicyLoggerHook records] | None}, ...],
      'failed': [{'method': str, 'seed': int, 'log': str}, ...],
-     'not_run': [{'method': str, 'seed': int, 'state': str}, ...]}  # --done-only
+     'not_run': [{'method': str, 'seed': int, 'state': str}, ...],  # --done-only
+     'side_by_side': {tools/benchmark_cost.py's JSON} | None,  # <out>/cost.json if there
+     'side_by_side_file': str}
 
 COCO metrics are fractions in [0, 1] (None where COCO reports -1: no object of that size);
 the page shows them in percent.

@@ -20,6 +20,7 @@ from .process import exit_on_termination
 from .progress import duration, estimate_left, headline, log_tail
 from .report import write_outputs
 from .runs import run_method, train_teacher
+from .side_by_side import COST_FILE, load_side_by_side
 
 SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'iters', 'teacher_iters',
             'eval_interval', 'seeds', 'ablation_seeds', 'warmup_iters', 'score_thr', 'quick',
@@ -144,7 +145,11 @@ def run_benchmark(args, command: str) -> None:
     """
     if args.report_only:
         with open(osp.join(args.out, 'results.json')) as f:
-            write_outputs(args, json.load(f))
+            results = json.load(f)
+        if results.get('task', 'detection') == 'detection':  # a cost.json written since
+            results['side_by_side'] = load_side_by_side(args.out) or results.get('side_by_side')
+            results['side_by_side_file'] = osp.join(args.out, COST_FILE)
+        write_outputs(args, results)
         return
     t0 = time.time()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
@@ -183,6 +188,9 @@ def run_benchmark(args, command: str) -> None:
         runs=runs,
         failed=failed,
         not_run=not_run,
+        # the rows' cost measured side by side (tools/benchmark_cost.py --out <out>/cost.json)
+        side_by_side=load_side_by_side(args.out) if args.task == 'detection' else None,
+        side_by_side_file=osp.join(args.out, COST_FILE),
         total_wall_s=time.time() - t0)
     write_outputs(args, results)
     print(f'benchmark finished in {duration(time.time() - t0)}', flush=True)

@@ -171,4 +171,6 @@ def summarise(results: dict) -> dict:
         command=results.get('command', ''),
         failed=results.get('failed', []),
         not_run=results.get('not_run', []),
+        side_by_side=results.get('side_by_side'),
+        side_by_side_file=results.get('side_by_side_file'),
         student_ap=(by_name['student']['metrics']['AP']['mean'] if 'student' in by_name else None))

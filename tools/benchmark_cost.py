@@ -36,6 +36,7 @@ import functools
 import json
 import os
 import os.path as osp
+import shlex
 import statistics
 import subprocess
 import sys
@@ -482,18 +483,30 @@ def main(argv=None):
             flush=True)
     del built
     result = {
-        'device': args.device if args.device == 'cpu' else torch.cuda.get_device_name(),
-        'threads': torch.get_num_threads(),
-        'torch': torch.__version__,
-        'img_size': args.img_size,
-        'batch_size': args.batch_size,
-        'iters': args.iters,
-        'steps_per_entry': args.rounds * args.steps,
+        # what wrote it (the benchmark page shows it beside the table)
+        'command':
+        'python tools/benchmark_cost.py ' +
+        ' '.join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)),
+        'device':
+        args.device if args.device == 'cpu' else torch.cuda.get_device_name(),
+        'threads':
+        torch.get_num_threads(),
+        'torch':
+        torch.__version__,
+        'img_size':
+        args.img_size,
+        'batch_size':
+        args.batch_size,
+        'iters':
+        args.iters,
+        'steps_per_entry':
+        args.rounds * args.steps,
         'configs': {
             row: row_config(row, args.coco)
             for row in args.methods
         },
-        'rows': summarise(args, times, memory),
+        'rows':
+        summarise(args, times, memory),
     }
     print(json.dumps(result, indent=2))
     if args.out:

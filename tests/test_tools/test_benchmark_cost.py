@@ -79,6 +79,9 @@ def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
         'sokd_cwd:normal', 'sokd_cwd:search', 'sokd_cwd:search@before_step'
     }
     assert result['steps_per_entry'] == 2
+    # the command line, for the benchmark page that shows this measurement
+    assert result['command'].startswith('python tools/benchmark_cost.py --methods cwd sokd_cwd')
+    assert result['command'].endswith('--search-ends 0.5 1')
     sokd, base = rows['sokd_cwd'], rows['cwd']
     # the quickstart SoKD config searches every 5th iteration: 2 of the 10 (0 and 5)
     assert sokd['search_share'] == 0.2
