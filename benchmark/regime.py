@@ -17,6 +17,7 @@ from typing import List, Optional
 TEACHER_MARGIN = 5.0  # AP points above the best distilled student
 TEACHER_RATIO = 1.5  # times the student alone's AP
 CONVERGED = 0.5  # AP points over the last fifth of the student alone's run
+BUDGET_CPU_H = 8.0  # CPU-hours of the core rows' runs, about
 MAX_SEED_STD = 0.3  # AP points, the largest over the core rows
 
 
@@ -84,6 +85,12 @@ def regime(summary: dict, pretrained: Optional[dict] = None) -> Optional[dict]:
             role: None if (r.get('metrics') or {}).get('top1') is None else r['metrics']['top1']
             for role, r in (pretrained or {}).items()
         })
+    cpu = [m['cpu'] for m in core if m.get('cpu')]
+    out['budget'] = None if not cpu else dict(
+        cpu_h=sum(c['total_s'] for c in cpu) / 3600,
+        runs=sum(c['runs'] for c in cpu),
+        unknown=sum(c['unknown'] for c in cpu),
+        rows=len(core))
     out['ok'] = dict(
         margin=None if out['margin'] is None else out['margin'] >= TEACHER_MARGIN,
         ratio=None if out['ratio'] is None else out['ratio'] >= TEACHER_RATIO,
@@ -121,4 +128,11 @@ def regime_lines(r: dict) -> List[str]:
         lines.append(f"- Noise: the largest seed standard deviation of AP over the "
                      f"{n['rows']} core rows is {n['std']:.2f} ({n['method']}; required at "
                      f'most {MAX_SEED_STD}: {_mark(n["ok"])}).')
+    b = r.get('budget')
+    if b is not None and b['runs']:
+        left = (f"; {b['unknown']} more ran before CPU time was recorded, so the total is "
+                'higher' if b['unknown'] else '')
+        lines.append(f"- Budget: the {b['runs']} runs of the {b['rows']} core rows with a "
+                     f"recorded CPU time took {b['cpu_h']:.1f} CPU-hours (user + system){left} "
+                     f'(aimed at about {BUDGET_CPU_H:.0f}).')
     return lines

@@ -20,6 +20,7 @@ The results dict (``schema`` 1)::
                'metrics': {'AP': .., 'AP50': .., 'AP75': .., 'APs': .., 'APm': .., 'APl': ..},
                'curve': [{'iter': int, 'AP': float, ...}, ...],
                'cost': {'iter_time_s': float, 'run_s': float, 'wall_s': float,
+                        'cpu_s': float | None,  # user + system; None: not recorded
                         'peak_rss_mib': float, 'load5': float | None,
                         'gpu_mem_mib': float | None},   # None: trained on a CPU
                'policy_history': [DAFAPolicyLoggerHook records] | None}, ...],

@@ -115,8 +115,9 @@ def summarise(results: dict) -> dict:
         :func:`mean_std`), ``per_seed_ap``, ``no_detections`` (seeds whose final
         evaluation had no box above the score threshold), ``cost`` (cost ->
         :func:`mean_std` over the runs), ``ratio`` (cost -> mean of this method / mean of
-        its base, or None), ``curve`` (mean AP per evaluated iteration) and ``policy``
-        (mean DAFA policy history or None), ``ablation``),
+        its base, or None), ``cpu`` (``total_s`` CPU seconds over the ``runs`` that
+        recorded it, ``unknown`` runs without), ``curve`` (mean AP per evaluated
+        iteration) and ``policy`` (mean DAFA policy history or None), ``ablation``),
         ``comparisons`` (one per method with a base: ``delta`` of the mean AP, ``spread``
         the larger seed std, ``within_std``, ``outcome``, ``beats``), ``teacher``,
         ``pretrained`` (the backbones' pretraining records by role; empty without),
@@ -145,6 +146,12 @@ def summarise(results: dict) -> dict:
                 c: mean_std([r['cost'].get(c) for r in runs])
                 for c, _ in COSTS
             },
+            # CPU seconds of the runs (what they cost whatever shared the machine)
+            cpu=dict(
+                total_s=sum(r['cost']['cpu_s'] for r in runs
+                            if r['cost'].get('cpu_s') is not None),
+                runs=sum(r['cost'].get('cpu_s') is not None for r in runs),
+                unknown=sum(r['cost'].get('cpu_s') is None for r in runs)),
             curve=_mean_curve(runs),
             policy=_mean_policy(runs))
         methods.append(entry)

@@ -43,22 +43,27 @@ def run_segments(work_dir: str, run: dict) -> dict:
     """Add this process's wall time, peak RSS and load to the run's segments; their totals.
 
     Returns:
-        dict: ``wall_s`` (sum over segments), ``peak_rss_mib`` (max), ``segments`` (count),
-        ``load5`` (the highest 5-minute load average at a segment's end; None if unknown).
+        dict: ``wall_s`` and ``cpu_s`` (sums over segments; ``cpu_s`` None if a segment
+        has none), ``peak_rss_mib`` (max), ``segments`` (count), ``load5`` (the highest
+        5-minute load average at a segment's end; None if unknown).
     """
     path = osp.join(work_dir, 'segments.json')
     segments = []
     if osp.isfile(path):
         with open(path) as f:
             segments = json.load(f)
-    segments.append(
-        {k: run[k]
-         for k in ('wall_s', 'peak_rss_mib', 'returncode', 'load5') if k in run})
+    segments.append({
+        k: run[k]
+        for k in ('wall_s', 'cpu_s', 'peak_rss_mib', 'returncode', 'load5') if k in run
+    })
     with open(path, 'w') as f:
         json.dump(segments, f, indent=1)
     loads = [s['load5'] for s in segments if s.get('load5') is not None]
+    cpu = [s.get('cpu_s') for s in segments]
     return dict(
         wall_s=sum(s['wall_s'] for s in segments),
+        # None when a segment was trained before CPU time was recorded
+        cpu_s=None if None in cpu else sum(cpu),
         peak_rss_mib=max(s['peak_rss_mib'] for s in segments),
         segments=len(segments),
         load5=max(loads) if loads else None)
@@ -94,8 +99,10 @@ def train(cfg_file: str,
     alone even though the benchmark runs many.
 
     Returns:
-        dict: ``returncode``, ``wall_s``, ``peak_rss_mib`` and ``load5`` (the machine's
-        5-minute load average at the end).
+        dict: ``returncode``, ``wall_s``, ``cpu_s`` (user + system CPU seconds of the
+        process and its data-loader workers: what a run costs whatever else shares the
+        machine), ``peak_rss_mib`` and ``load5`` (the machine's 5-minute load average at the
+        end).
     """
     cmd = train_command(cfg_file, work_dir, options, resume)
     env = child_env()
@@ -110,6 +117,7 @@ def train(cfg_file: str,
     return dict(
         returncode=proc.returncode,
         wall_s=time.time() - t0,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
         load5=os.getloadavg()[1])
 
@@ -119,6 +127,7 @@ def training_cost(parsed: dict, run: dict) -> dict:
     return dict(
         parsed['cost'],
         wall_s=run['wall_s'],
+        cpu_s=run.get('cpu_s'),
         peak_rss_mib=run['peak_rss_mib'],
         segments=run['segments'],
         load5=run['load5'])

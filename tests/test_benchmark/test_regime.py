@@ -55,6 +55,23 @@ def test_regime_figures_and_what_the_page_says():
     assert noise['std'] == pytest.approx(1.0) and noise['rows'] == 2 and noise['method'] != 'cwd'
 
 
+def test_budget_line_sums_the_core_rows_cpu_time():
+    results = synthetic()
+    assert regime(summarise(results))['budget']['runs'] == 0  # none recorded: no line
+    assert not any('Budget' in line for line in regime_lines(regime(summarise(results))))
+    for r in results['runs']:  # 8 of the 9 runs with 1800 CPU-s each, one before recording
+        r['cost']['cpu_s'] = None if (r['method'], r['seed']) == ('cwd', 2) else 1800.0
+    b = regime(summarise(results))['budget']
+    assert b == pytest.approx(dict(cpu_h=4.0, runs=8, unknown=1, rows=3))
+    line = regime_lines(regime(summarise(results)))[-1]
+    assert line == ('- Budget: the 8 runs of the 3 core rows with a recorded CPU time took '
+                    '4.0 CPU-hours (user + system); 1 more ran before CPU time was recorded, '
+                    'so the total is higher (aimed at about 8).')
+    results['methods']['sokd_cwd']['ablation'] = True  # an ablation is not a core row
+    assert regime(summarise(results))['budget'] == pytest.approx(
+        dict(cpu_h=2.5, runs=5, unknown=1, rows=2))
+
+
 def test_no_regime_without_a_teacher_or_the_student_alone():
     results = synthetic()
     no_teacher = copy.deepcopy(results)

@@ -17,6 +17,16 @@ def test_interrupted_runs_resume_and_their_segments_add_up(tmp_path):
 
     # a segment written before the load was recorded has none
     first = run_segments(work_dir, dict(wall_s=100.0, peak_rss_mib=900.0, returncode=-9))
-    assert first == dict(wall_s=100.0, peak_rss_mib=900.0, segments=1, load5=None)
-    total = run_segments(work_dir, dict(wall_s=50.0, peak_rss_mib=800.0, returncode=0, load5=2.5))
-    assert total == dict(wall_s=150.0, peak_rss_mib=900.0, segments=2, load5=2.5)
+    assert first == dict(wall_s=100.0, cpu_s=None, peak_rss_mib=900.0, segments=1, load5=None)
+    total = run_segments(
+        work_dir, dict(wall_s=50.0, cpu_s=45.0, peak_rss_mib=800.0, returncode=0, load5=2.5))
+    # the first segment's CPU time is unknown, so the run's is too
+    assert total == dict(wall_s=150.0, cpu_s=None, peak_rss_mib=900.0, segments=2, load5=2.5)
+
+
+def test_cpu_time_adds_up_over_segments(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    start_or_resume(work_dir, 'key')
+    run_segments(work_dir, dict(wall_s=100.0, cpu_s=60.0, peak_rss_mib=900.0, returncode=-9))
+    total = run_segments(work_dir, dict(wall_s=50.0, cpu_s=45.5, peak_rss_mib=800.0, returncode=0))
+    assert total['cpu_s'] == 105.5 and total['wall_s'] == 150.0
