@@ -242,8 +242,7 @@ class PolicyStepMixin:
         step = optimizer_step(student_ow.optimizer, list(theta.values()), clip)
         if self.virtual_lr is None:
             return step
-        scale = self.virtual_lr / lr
-        return lambda g: [scale * d for d in step(g)]
+        return step.scaled(self.virtual_lr / lr)
 
     def _policy_step_is_finite(self, grad_m: Tensor, reward: float, it: int) -> bool:
         """False (with a warning, counted) when the policy step would bring a NaN/inf."""

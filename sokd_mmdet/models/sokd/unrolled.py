@@ -25,6 +25,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .virtual_steps import vjp_of
+
 ParamDict = Dict[str, Tensor]
 
 
@@ -130,19 +132,22 @@ def unrolled_policy_gradient(outer_at: Callable[[ParamDict], Tuple[Tensor, List[
             their other arguments bound).
         params (dict[str, Tensor]): ``theta``.
         inner_grads (Sequence[Tensor]): ``grad_theta L_train(theta; chi)``.
-        step: the virtual step's update ``g -> delta(g)``, a differentiable function of the
-            gradients (see :mod:`.virtual_steps`).
+        step: the virtual step's update ``g -> delta(g)``: a :class:`.VirtualStep` (its own
+            product ``(d delta / d g)^T v``) or any function autograd can differentiate
+            (see :mod:`.virtual_steps`).
 
     Returns:
         tuple: (gradient w.r.t. the policy, a list shaped like ``mixed_product``'s output;
         the outer loss value ``L_val(theta')``, detached).
     """
-    g = [t.detach().requires_grad_() for t in inner_grads]
-    delta = step(g)
-    virtual = {n: p.detach() + d.detach() for (n, p), d in zip(params.items(), delta)}
+    g = [t.detach() for t in inner_grads]
+    # the virtual weights without the update's graph: its product with v is taken after the
+    # outer pass (vjp_of), so the outer pass does not run beside the update's temporaries
+    with torch.no_grad():
+        virtual = {n: p.detach() + d for (n, p), d in zip(params.items(), step(g))}
     outer_value, v = outer_at(virtual)
+    del virtual
     # u = (d delta / d g)^T v: for SGD simply -eta v
-    u = torch.autograd.grad(
-        delta, g, grad_outputs=[x.to(d.dtype) for x, d in zip(v, delta)], allow_unused=True)
-    u = [torch.zeros_like(t) if x is None else x for t, x in zip(g, u)]
+    u = vjp_of(step, g, v)
+    del v
     return mixed_product(params, u), outer_value.detach()

@@ -9,6 +9,12 @@ vector-Jacobian product ``(d delta / d g)^T v`` is used). Two choices:
   clipping (``clip_grad=dict(max_norm=...)`` of the optim wrapper), then momentum SGD's or
   Adam(W)'s step from the optimiser's current state (momentum buffers, moments, step
   count), without changing that state.
+
+Each step is a :class:`VirtualStep`: called on the gradients it returns the update
+(differentiable), and its :meth:`~VirtualStep.vjp` returns ``(d delta / d g)^T v`` without
+a graph over the whole parameter list (one parameter's at a time, the clipping's coupling in
+closed form), so that the policy step need not hold the update's graph, several
+parameter-sized tensors of it, through the outer pass.
 """
 from typing import Callable, List, Optional, Sequence
 
@@ -19,9 +25,55 @@ VIRTUAL_STEPS = ('sgd', 'optimizer')
 Step = Callable[[Sequence[Tensor]], List[Tensor]]
 
 
-def sgd_step(lr: float) -> Step:
-    """``g -> -lr * g``."""
-    return lambda grads: [-lr * g for g in grads]
+def autograd_vjp(step: Step, grads: Sequence[Tensor], v: Sequence[Tensor]) -> List[Tensor]:
+    """``(d step(g) / d g)^T v`` by autograd through ``step`` (its graph, then freed)."""
+    g = [t.detach().requires_grad_() for t in grads]
+    with torch.enable_grad():
+        delta = step(g)
+        u = torch.autograd.grad(
+            delta, g, grad_outputs=[x.to(d.dtype) for x, d in zip(v, delta)], allow_unused=True)
+    return [torch.zeros_like(t) if x is None else x for t, x in zip(g, u)]
+
+
+class VirtualStep:
+    """A virtual step ``g -> delta(g)`` with its vector-Jacobian product.
+
+    Args:
+        update (callable): ``grads -> updates``, differentiable in the gradients.
+        vjp (callable, optional): ``(grads, v) -> (d delta / d g)^T v``; None: by autograd
+            through ``update`` (:func:`autograd_vjp`).
+    """
+
+    def __init__(self, update: Step, vjp: Optional[Callable] = None) -> None:
+        self._update = update
+        self._vjp = vjp
+
+    def __call__(self, grads: Sequence[Tensor]) -> List[Tensor]:
+        return self._update(grads)
+
+    def vjp(self, grads: Sequence[Tensor], v: Sequence[Tensor]) -> List[Tensor]:
+        """``(d delta / d g)^T v`` at ``grads`` (tensors without a graph)."""
+        if self._vjp is None:
+            return autograd_vjp(self._update, grads, v)
+        return self._vjp(grads, v)
+
+    def scaled(self, factor: float) -> 'VirtualStep':
+        """The step times ``factor`` (its product too)."""
+        return VirtualStep(lambda g: [factor * d for d in self(g)],
+                           lambda g, v: [factor * u for u in self.vjp(g, v)])
+
+
+def vjp_of(step: Step, grads: Sequence[Tensor], v: Sequence[Tensor]) -> List[Tensor]:
+    """``step``'s own product if it is a :class:`VirtualStep`, else by autograd."""
+    if isinstance(step, VirtualStep):
+        return step.vjp(grads, v)
+    return autograd_vjp(step, grads, v)
+
+
+def sgd_step(lr: float) -> VirtualStep:
+    """``g -> -lr * g`` (its product: ``-lr * v``)."""
+    return VirtualStep(lambda grads: [-lr * g for g in grads],
+                       lambda grads, v: [-lr * x for x in v])
 
 
 def clip_by_global_norm(grads: Sequence[Tensor],
@@ -89,9 +141,42 @@ def _adam_update(p: Tensor, g: Tensor, group: dict, state: dict, decoupled: bool
     return decay - lr * m_hat / denom
 
 
+def clipped_vjp(grads: Sequence[Tensor],
+                v: Sequence[Tensor],
+                local_vjp: Callable,
+                max_norm: float,
+                norm_type: float = 2.0) -> List[Tensor]:
+    """``(d A(c(g)) / d g)^T v`` for an update ``A`` applied tensor by tensor after the
+    global-norm clip ``c`` (:func:`clip_by_global_norm`), one tensor's graph at a time.
+
+    With ``s = min(1, max_norm / (|g| + 1e-6))`` and ``w_i = (dA_i / dx)^T v_i`` at
+    ``x = s g_i``: ``u_j = s w_j + <w, g> ds/dg_j``, where ``ds/dg_j = -max_norm /
+    (|g| + 1e-6)^2 d|g|/dg_j`` while the clip is active and 0 otherwise.
+
+    Args:
+        local_vjp (callable): ``(i, x, v_i) -> (dA_i / dx)^T v_i`` for tensor ``i``.
+    """
+    grads = [g.detach() for g in grads]
+    norm = torch.linalg.vector_norm(
+        torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    out = [local_vjp(i, g * scale, x) for i, (g, x) in enumerate(zip(grads, v))]
+    if bool(scale < 1.0):  # active: the scale depends on every gradient
+        coupling = sum((w * g).sum() for w, g in zip(out, grads))
+        leaves = [g.detach().requires_grad_() for g in grads]  # the same storage, new leaves
+        with torch.enable_grad():
+            total = torch.linalg.vector_norm(
+                torch.stack([torch.linalg.vector_norm(g, norm_type) for g in leaves]), norm_type)
+            d_norm = torch.autograd.grad(total, leaves)
+        factor = float(-coupling * max_norm / (norm + 1e-6)**2)
+        for w, dn in zip(out, d_norm):  # in place: no third parameter-sized list
+            w.mul_(scale).add_(dn, alpha=factor)
+    return out
+
+
 def optimizer_step(optimizer: torch.optim.Optimizer,
                    params: Sequence[Tensor],
-                   clip_grad: Optional[dict] = None) -> Step:
+                   clip_grad: Optional[dict] = None) -> VirtualStep:
     """The update the student's optimiser would take now, as a function of the gradient.
 
     Args:
@@ -101,8 +186,8 @@ def optimizer_step(optimizer: torch.optim.Optimizer,
             ``norm_type``); only norm clipping is supported.
 
     Returns:
-        callable: ``grads -> updates``, differentiable in the gradients; the optimiser's
-        state is read, never written.
+        VirtualStep: ``grads -> updates``, differentiable in the gradients, and its product
+        one parameter at a time; the optimiser's state is read, never written.
     """
     if isinstance(optimizer, torch.optim.AdamW):
         update = lambda p, g, gr, st: _adam_update(p, g, gr, st, decoupled=True)  # noqa: E731
@@ -129,4 +214,19 @@ def optimizer_step(optimizer: torch.optim.Optimizer,
             for p, g, group in zip(params, grads, groups)
         ]
 
-    return step
+    def local_vjp(i: int, x: Tensor, v: Tensor) -> Tensor:
+        """``(d update_i / d x)^T v`` by autograd over parameter ``i``'s update alone."""
+        p = params[i]
+        x = x.detach().requires_grad_()
+        with torch.enable_grad():
+            d = update(p, x, groups[i], optimizer.state.get(p, {}))
+            (w, ) = torch.autograd.grad(d, x, grad_outputs=v.to(d.dtype), allow_unused=True)
+        return torch.zeros_like(x) if w is None else w
+
+    def vjp(grads: Sequence[Tensor], v: Sequence[Tensor]) -> List[Tensor]:
+        if clip_grad is None:
+            return [local_vjp(i, g.detach(), x) for i, (g, x) in enumerate(zip(grads, v))]
+        return clipped_vjp(grads, v, local_vjp, clip_grad['max_norm'],
+                           clip_grad.get('norm_type', 2.0))
+
+    return VirtualStep(step, vjp)

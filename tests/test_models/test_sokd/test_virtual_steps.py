@@ -4,7 +4,8 @@ import copy
 import pytest
 import torch
 
-from sokd_mmdet.models.sokd.virtual_steps import clip_by_global_norm, optimizer_step, sgd_step
+from sokd_mmdet.models.sokd.virtual_steps import (autograd_vjp, clip_by_global_norm,
+                                                  optimizer_step, sgd_step, vjp_of)
 
 OPTIMISERS = [
     (torch.optim.SGD, dict(lr=0.1)),
@@ -98,3 +99,54 @@ def test_sgd_step_and_refusals():
         optimizer_step(torch.optim.SGD(params[:1], lr=0.1), params)
     with pytest.raises(ValueError, match='amsgrad'):
         optimizer_step(torch.optim.Adam(params, amsgrad=True), params)(_grads(2))
+
+
+@pytest.mark.parametrize('cls,kwargs', OPTIMISERS)
+@pytest.mark.parametrize('max_norm', [None, 1e6, 0.5])  # no clip, inactive, active
+def test_vjp_one_parameter_at_a_time_is_the_autograd_one(cls, kwargs, max_norm):
+    """The product the policy step takes after the outer pass (no graph over the whole
+    update) is autograd's through the whole update, clipping's coupling included."""
+    params = _params()
+    opt = cls(params, **kwargs)
+    for i in range(2):
+        for p, g in zip(params, _grads(10 + i)):
+            p.grad = g
+        opt.step()
+    clip = None if max_norm is None else dict(max_norm=max_norm)
+    step = optimizer_step(opt, params, clip)
+    grads, v = _grads(99), _grads(98)
+    expected = autograd_vjp(step, grads, v)
+    got = step.vjp(grads, v)
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+    assert all(g.abs().max() > 1e-6 for g in got)
+    if max_norm == 0.5:  # the coupling term matters: without it the product differs
+        local = optimizer_step(opt, params, None).vjp([g * 0.5 / _norm(grads) for g in grads], v)
+        assert not torch.allclose(got[0], 0.5 / _norm(grads) * local[0])
+    # and both are central differences of <delta(g), v>
+    h = 1e-6
+    e = torch.zeros_like(grads[0])
+    e[2, 1] = h
+
+    def f(x0):
+        return float(sum((d * x).sum() for d, x in zip(step([x0, grads[1]]), v)))
+
+    fd = (f(grads[0] + e) - f(grads[0] - e)) / (2 * h)
+    assert got[0][2, 1].item() == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+def _norm(grads):
+    return torch.sqrt(sum((g**2).sum() for g in grads))
+
+
+def test_scaled_steps_and_the_sgd_product():
+    grads, v = _grads(1), _grads(2)
+    step = sgd_step(0.3)
+    assert all(torch.equal(u, -0.3 * x) for u, x in zip(step.vjp(grads, v), v))
+    half = step.scaled(0.5)
+    assert all(torch.allclose(d, -0.15 * g) for d, g in zip(half(grads), grads))
+    assert all(torch.allclose(u, -0.15 * x) for u, x in zip(half.vjp(grads, v), v))
+    # a plain function (no product of its own) gets autograd's
+    assert all(
+        torch.allclose(u, -2.0 * x)
+        for u, x in zip(vjp_of(lambda g: [-2.0 * t for t in g], grads, v), v))
