@@ -69,8 +69,8 @@ class SoKD(PolicyStepMixin, SingleTeacherDistill):
             through the student's features and the distillation losses, from the inner
             forward's graph, kept through the outer pass), ``'exact_recompute'`` (the same
             product from one more pass of the distillation terms at the end, so that the
-            inner graph is freed before the outer pass: less memory, one more student
-            backbone/neck pass) or ``'finite_difference'`` (two more passes at
+            inner graph is freed before the outer pass, for one more student backbone/neck
+            pass; measured in docs/sokd_tuning.md) or ``'finite_difference'`` (two more passes at
             ``theta +- e v``, DARTS' rule). Defaults to 'exact'.
         hvp_eps (float): finite-difference scale, ``e = hvp_eps / |v|`` (finite_difference
             only). Defaults to 0.01.
