@@ -86,7 +86,7 @@ def resolve(args):
     """Fill the unset values of the parsed command line from its setting, in place.
 
     Also sets the default ``out`` (``work_dirs/benchmark``, ``-<size>`` for another
-    ``--models``) and ``report`` (``docs/benchmark[-<size>].md``) and all of the task's
+    ``--models``, ``-classification`` for ``--task classification``) and ``report`` (``docs/benchmark[-<size>].md``) and all of the task's
     methods when none were named.
 
     Returns:
@@ -110,7 +110,10 @@ def resolve(args):
     args.models = args.models or DEFAULT_SIZE
     suffix = '' if args.models == DEFAULT_SIZE else f'-{args.models}'
     if args.out is None:
-        args.out = 'work_dirs/benchmark' + suffix
+        # classification has a folder of its own: its rows share names with detection's
+        # (student, fitnet, sokd_fitnet), and a run of another config in a row's folder is
+        # replaced, so one folder for both would delete the other task's runs
+        args.out = 'work_dirs/benchmark' + ('-classification' if cls else suffix)
     if args.report is None:
         args.report = osp.join(REPO_ROOT, 'docs', f'benchmark{suffix}.md')
     table = task_methods(args.task)

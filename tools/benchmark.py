@@ -58,7 +58,8 @@ def parse_args(argv=None):
         '--out',
         default=None,
         help='data, teacher, runs and results.json go here (default: '
-        'work_dirs/benchmark, work_dirs/benchmark-<size> for other --models)')
+        'work_dirs/benchmark, work_dirs/benchmark-<size> for other --models, '
+        'work_dirs/benchmark-classification for --task classification)')
     parser.add_argument(
         '--task',
         choices=('detection', 'classification'),

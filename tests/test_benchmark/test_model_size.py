@@ -98,6 +98,10 @@ def test_large_setting_and_its_own_output(tmp_path):
     assert args.report == osp.join(ROOT, 'docs', 'benchmark.md') and args.img_size == 128
     args = benchmark_tool.parse_args(['--models', 'r101-r50'])
     assert args.img_size == 128 and args.out == 'work_dirs/benchmark-r101-r50'
+    # classification's rows share names with detection's: never the same folder by default
+    args = benchmark_tool.parse_args(['--task', 'classification'])
+    assert args.out == 'work_dirs/benchmark-classification'
+    assert args.report == osp.join(ROOT, 'docs', 'benchmark.md')  # its own section there
 
 
 @pytest.mark.parametrize('argv, message', [
