@@ -86,8 +86,8 @@ def resolve(args):
     """Fill the unset values of the parsed command line from its setting, in place.
 
     Also sets the default ``out`` (``work_dirs/benchmark``, ``-<size>`` for another
-    ``--models``, ``-classification`` for ``--task classification``) and ``report`` (``docs/benchmark[-<size>].md``) and all of the task's
-    methods when none were named.
+    ``--models``, ``-classification`` for ``--task classification``) and ``report``
+    (``docs/benchmark[-<size>].md``) and all of the task's methods when none were named.
 
     Returns:
         argparse.Namespace: ``args``.
