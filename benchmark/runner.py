@@ -20,7 +20,7 @@ from .process import exit_on_termination
 from .progress import duration, estimate_left, headline, log_tail
 from .report import write_outputs
 from .runs import run_method, train_teacher
-from .side_by_side import COST_FILE, load_side_by_side
+from .side_by_side import attach_side_by_side
 
 SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'iters', 'teacher_iters',
             'eval_interval', 'seeds', 'ablation_seeds', 'warmup_iters', 'score_thr', 'quick',
@@ -146,10 +146,8 @@ def run_benchmark(args, command: str) -> None:
     if args.report_only:
         with open(osp.join(args.out, 'results.json')) as f:
             results = json.load(f)
-        if results.get('task', 'detection') == 'detection':  # a cost.json written since
-            results['side_by_side'] = load_side_by_side(args.out) or results.get('side_by_side')
-            results['side_by_side_file'] = osp.join(args.out, COST_FILE)
-        write_outputs(args, results)
+        # a cost.json written since the results were
+        write_outputs(args, attach_side_by_side(results, args.out))
         return
     t0 = time.time()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
@@ -188,11 +186,9 @@ def run_benchmark(args, command: str) -> None:
         runs=runs,
         failed=failed,
         not_run=not_run,
-        # the rows' cost measured side by side (tools/benchmark_cost.py --out <out>/cost.json)
-        side_by_side=load_side_by_side(args.out) if args.task == 'detection' else None,
-        side_by_side_file=osp.join(args.out, COST_FILE),
         total_wall_s=time.time() - t0)
-    write_outputs(args, results)
+    # the rows' cost measured side by side (tools/benchmark_cost.py --out <out>/cost.json)
+    write_outputs(args, attach_side_by_side(results, args.out))
     print(f'benchmark finished in {duration(time.time() - t0)}', flush=True)
     if failed:
         sys.exit(f'benchmark: {len(failed)} run(s) failed: ' +

@@ -35,6 +35,15 @@ def load_side_by_side(out_dir: str) -> Optional[dict]:
     return data
 
 
+def attach_side_by_side(results: dict, out_dir: str) -> dict:
+    """``results`` with the detection benchmark's side-by-side measurement of ``out_dir``
+    (its ``cost.json`` when there, else the one ``results`` already had) and its path."""
+    if results.get('task', 'detection') == 'detection':
+        results['side_by_side'] = load_side_by_side(out_dir) or results.get('side_by_side')
+        results['side_by_side_file'] = osp.join(out_dir, COST_FILE)
+    return results
+
+
 def _time(entry: Optional[dict]) -> str:
     return '—' if entry is None else f"{entry['mean']:.3f} ± {entry['std']:.3f}"
 

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from benchmark.markdown import render_markdown
-from benchmark.side_by_side import load_side_by_side, side_by_side_lines, suggested_command
+from benchmark.side_by_side import (attach_side_by_side, load_side_by_side, side_by_side_lines,
+                                    suggested_command)
 from benchmark.summary import summarise
 from test_report import synthetic
 
@@ -89,3 +90,14 @@ def test_load_side_by_side(tmp_path):
     (tmp_path / 'cost.json').write_text('{')
     with pytest.raises(ValueError, match='cost.json is not JSON'):
         load_side_by_side(str(tmp_path))
+
+
+def test_attach_takes_the_folder_measurement_or_keeps_the_one_recorded(tmp_path):
+    out = str(tmp_path)
+    kept = attach_side_by_side(dict(task='detection', side_by_side={'rows': {}}), out)
+    assert kept['side_by_side'] == {'rows': {}}  # no cost.json: what the results had
+    assert kept['side_by_side_file'] == str(tmp_path / 'cost.json')
+    (tmp_path / 'cost.json').write_text(json.dumps(measurement()))
+    fresh = attach_side_by_side(dict(task='detection', side_by_side={'rows': {}}), out)
+    assert fresh['side_by_side']['rows']['sokd_cwd']['memory_ratio'] == 1.2
+    assert 'side_by_side' not in attach_side_by_side(dict(task='classification'), out)

@@ -76,6 +76,17 @@ def sgd_step(lr: float) -> VirtualStep:
                        lambda grads, v: [-lr * x for x in v])
 
 
+def _global_norm(grads: Sequence[Tensor], norm_type: float) -> Tensor:
+    """The ``norm_type``-norm of all the gradients seen as one vector (differentiable)."""
+    return torch.linalg.vector_norm(
+        torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+
+
+def _clip_scale(norm: Tensor, max_norm: float) -> Tensor:
+    """PyTorch's clipping factor ``min(1, max_norm / (norm + 1e-6))``."""
+    return (max_norm / (norm + 1e-6)).clamp(max=1.0)
+
+
 def clip_by_global_norm(grads: Sequence[Tensor],
                         max_norm: float,
                         norm_type: float = 2.0) -> List[Tensor]:
@@ -84,9 +95,7 @@ def clip_by_global_norm(grads: Sequence[Tensor],
     Scales every gradient by ``min(1, max_norm / (|g| + 1e-6))``, ``|g|`` the global
     ``norm_type``-norm, as PyTorch does.
     """
-    norm = torch.linalg.vector_norm(
-        torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
-    scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    scale = _clip_scale(_global_norm(grads, norm_type), max_norm)
     return [g * scale for g in grads]
 
 
@@ -157,17 +166,14 @@ def clipped_vjp(grads: Sequence[Tensor],
         local_vjp (callable): ``(i, x, v_i) -> (dA_i / dx)^T v_i`` for tensor ``i``.
     """
     grads = [g.detach() for g in grads]
-    norm = torch.linalg.vector_norm(
-        torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
-    scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    norm = _global_norm(grads, norm_type)
+    scale = _clip_scale(norm, max_norm)
     out = [local_vjp(i, g * scale, x) for i, (g, x) in enumerate(zip(grads, v))]
     if bool(scale < 1.0):  # active: the scale depends on every gradient
         coupling = sum((w * g).sum() for w, g in zip(out, grads))
         leaves = [g.detach().requires_grad_() for g in grads]  # the same storage, new leaves
         with torch.enable_grad():
-            total = torch.linalg.vector_norm(
-                torch.stack([torch.linalg.vector_norm(g, norm_type) for g in leaves]), norm_type)
-            d_norm = torch.autograd.grad(total, leaves)
+            d_norm = torch.autograd.grad(_global_norm(leaves, norm_type), leaves)
         factor = float(-coupling * max_norm / (norm + 1e-6)**2)
         for w, dn in zip(out, d_norm):  # in place: no third parameter-sized list
             w.mul_(scale).add_(dn, alpha=factor)
