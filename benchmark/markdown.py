@@ -2,6 +2,7 @@
 cost tables, the plots, the methods and the machine."""
 from typing import Dict, Optional
 
+from .diagnosis_section import diagnosis_lines
 from .model_size import DEFAULT_SIZE, size_label
 from .regime import regime, regime_lines
 from .sentences import load_sentence, verdict_sentence
@@ -225,6 +226,7 @@ def render_markdown(summary: dict, images: Optional[Dict[str, str]] = None) -> s
             'seeds: per op, the expected apply probability and the weighted magnitude.', ''
         ]
 
+    out += diagnosis_lines(summary)
     out += ['## Methods', '', '| method | config | base | what |', '|---|---|---|---|']
     for m in summary['methods']:
         out.append(f"| {m['name']} | `{m['config']}` | {m['base'] or '—'} | {m['about']} |")

@@ -23,7 +23,8 @@ The results dict (``schema`` 1)::
                         'cpu_s': float | None,  # user + system; None: not recorded
                         'peak_rss_mib': float, 'load5': float | None,
                         'gpu_mem_mib': float | None},   # None: trained on a CPU
-               'policy_history': [DAFAPolicyLoggerHook records] | None}, ...],
+               'policy_history': [DAFAPolicyLoggerHook records] | None,
+               'diagnosis': [training_log.diagnose phases] | None}, ...],
      'failed': [{'method': str, 'seed': int, 'log': str}, ...],
      'not_run': [{'method': str, 'seed': int, 'state': str}, ...],  # --done-only
      'side_by_side': {tools/benchmark_cost.py's JSON} | None,  # <out>/cost.json if there

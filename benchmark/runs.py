@@ -9,6 +9,7 @@ import json
 import os
 import os.path as osp
 
+from sokd_mmdet.analysis.training_log import diagnose
 from .planning import plan_run, plan_teacher, recorded
 from .scalars import parse_run, read_scalars
 from .training import run_segments, start_or_resume, train, train_once, training_cost
@@ -37,6 +38,12 @@ def _policy_history(work_dir: str):
         return [{k: h[k] for k in ('iter', 'apply_prob', 'magnitude')} for h in json.load(f)]
 
 
+def _diagnosis(records: list, history, iters: int):
+    """The run's per-quarter diagnosis (:func:`sokd_mmdet.analysis.training_log.diagnose`)
+    for a run with a policy search (``history``), else None."""
+    return diagnose(records, iters) if history else None
+
+
 def run_method(args,
                name: str,
                seed: int,
@@ -60,10 +67,11 @@ def run_method(args,
     summary_file = osp.join(work_dir, 'metrics.json')
     record = recorded(summary_file, key)
     if record is not None:
-        # timed again from the log, in case --warmup-iters changed
-        parsed = parse_run(
-            read_scalars(work_dir), args.iters, args.eval_interval, args.warmup_iters, args.task)
+        # timed (and diagnosed) again from the log, in case --warmup-iters changed
+        records = read_scalars(work_dir)
+        parsed = parse_run(records, args.iters, args.eval_interval, args.warmup_iters, args.task)
         record['cost'].update(parsed['cost'])
+        record['diagnosis'] = _diagnosis(records, record.get('policy_history'), args.iters)
         return dict(record, cached=True)
     # an outdated run starts afresh; an interrupted one goes on from its last checkpoint
     resume = start_or_resume(work_dir, key)
@@ -73,8 +81,8 @@ def run_method(args,
     try:
         if run['returncode'] != 0:
             raise RuntimeError(f'exit code {run["returncode"]}')
-        parsed = parse_run(
-            read_scalars(work_dir), args.iters, args.eval_interval, args.warmup_iters, args.task)
+        records = read_scalars(work_dir)
+        parsed = parse_run(records, args.iters, args.eval_interval, args.warmup_iters, args.task)
     except (RuntimeError, ValueError, FileNotFoundError) as err:
         return dict(method=name, seed=seed, failed=True, log=log, error=str(err))
     record = dict(
@@ -88,6 +96,7 @@ def run_method(args,
         no_detections=parsed['no_detections'],
         policy_history=_policy_history(work_dir),
         cost=training_cost(parsed, run))
+    record['diagnosis'] = _diagnosis(records, record['policy_history'], args.iters)
     with open(summary_file, 'w') as f:
         json.dump(record, f, indent=1)
     if args.drop_checkpoints:

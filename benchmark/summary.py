@@ -7,6 +7,8 @@ ratios to the base loss, and each method's comparison with its base.
 import statistics
 from typing import List, Optional, Sequence
 
+from sokd_mmdet.analysis.training_log import mean_diagnosis
+
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl')
 COSTS = (('iter_time_s', 'training time per iteration'), ('run_s', 'whole run'),
          ('peak_rss_mib', 'peak memory (RSS)'), ('gpu_mem_mib', 'peak GPU memory'))
@@ -117,7 +119,9 @@ def summarise(results: dict) -> dict:
         :func:`mean_std` over the runs), ``ratio`` (cost -> mean of this method / mean of
         its base, or None), ``cpu`` (``total_s`` CPU seconds over the ``runs`` that
         recorded it, ``unknown`` runs without), ``curve`` (mean AP per evaluated
-        iteration) and ``policy`` (mean DAFA policy history or None), ``ablation``),
+        iteration), ``policy`` (mean DAFA policy history or None), ``diagnosis`` (the
+        runs' training-log diagnoses averaged, :func:`mean_diagnosis`; empty without a
+        policy search) with ``diagnosed_seeds``, ``ablation``),
         ``comparisons`` (one per method with a base: ``delta`` of the mean AP, ``spread``
         the larger seed std, ``within_std``, ``outcome``, ``beats``), ``teacher``,
         ``pretrained`` (the backbones' pretraining records by role; empty without),
@@ -153,7 +157,9 @@ def summarise(results: dict) -> dict:
                 runs=sum(r['cost'].get('cpu_s') is not None for r in runs),
                 unknown=sum(r['cost'].get('cpu_s') is None for r in runs)),
             curve=_mean_curve(runs),
-            policy=_mean_policy(runs))
+            policy=_mean_policy(runs),
+            diagnosis=mean_diagnosis([r['diagnosis'] for r in runs if r.get('diagnosis')]),
+            diagnosed_seeds=[r['seed'] for r in runs if r.get('diagnosis')])
         methods.append(entry)
         by_name[name] = entry
     comparisons = []
