@@ -8,7 +8,7 @@ and how it is tested: ``docs/policy_step.md``.
 import math
 from contextlib import contextmanager, nullcontext
 from functools import partial
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -18,6 +18,7 @@ from torch import Tensor
 from torch.func import functional_call
 
 from ..steps import average_gradients
+from .gradients import grads_or_none, grads_or_zeros, zeros_for_none
 from .unrolled import (finite_difference_mixed_product, gradient_mixed_product,
                        recomputed_mixed_product, unrolled_policy_gradient)
 from .virtual_steps import optimizer_step, sgd_step
@@ -27,32 +28,6 @@ INNER_DISTILL_GRAPH = 'sokd_inner_distill_graph'  # INNER_DISTILL with the stude
 HVPS = ('exact', 'exact_recompute', 'finite_difference')
 REWARD_BASELINES = ('unaugmented_step', 'before_step')
 OUTER_OBJECTIVES = ('task+base', 'task')
-
-
-def grads_or_none(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Optional[Tensor]]:
-    """``d value / d tensors``, None for tensors ``value`` does not depend on (as ``.grad``
-    after ``value.backward()``).
-
-    Args:
-        value (Tensor): a scalar; it may have no graph at all (then every entry is None).
-        tensors (Sequence[Tensor]): what to differentiate with respect to.
-        **kwargs: passed to :func:`torch.autograd.grad` (e.g. ``retain_graph``).
-    """
-    tensors = list(tensors)
-    if not value.requires_grad:
-        return [None] * len(tensors)
-    return list(torch.autograd.grad(value, tensors, allow_unused=True, **kwargs))
-
-
-def zeros_for_none(tensors: Sequence[Tensor], grads: Sequence[Optional[Tensor]]) -> List[Tensor]:
-    """``grads`` with a zero tensor shaped like its tensor for every None entry."""
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
-
-
-def grads_or_zeros(value: Tensor, tensors: Sequence[Tensor], **kwargs) -> List[Tensor]:
-    """:func:`grads_or_none` with zeros for tensors ``value`` does not depend on."""
-    tensors = list(tensors)
-    return zeros_for_none(tensors, grads_or_none(value, tensors, **kwargs))
 
 
 def float32_records(records: Dict[str, list]) -> Dict[str, list]:

@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .gradients import zeros_for_none
 from .virtual_steps import vjp_of
 
 ParamDict = Dict[str, Tensor]
@@ -62,7 +63,7 @@ def gradient_mixed_product(grads: Sequence[Tensor], policy: Sequence[Tensor],
     if not terms:
         return [torch.zeros_like(t) for t in policy]
     out = torch.autograd.grad(sum(terms), list(policy), allow_unused=True, retain_graph=True)
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(policy, out)]
+    return zeros_for_none(policy, out)
 
 
 def recomputed_mixed_product(loss_at: Callable[[ParamDict], Tensor], policy: Sequence[Tensor],
@@ -90,7 +91,7 @@ def recomputed_mixed_product(loss_at: Callable[[ParamDict], Tensor], policy: Seq
         return [torch.zeros_like(t) for t in policy]
     grads = torch.autograd.grad(value, list(params.values()), create_graph=True, allow_unused=True)
     # parameters the pass does not reach (the detection head) have no gradient: constants
-    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
+    grads = zeros_for_none(list(params.values()), grads)
     return gradient_mixed_product(grads, policy, direction)
 
 

@@ -21,6 +21,8 @@ from typing import Callable, List, Optional, Sequence
 import torch
 from torch import Tensor
 
+from .gradients import zeros_for_none
+
 VIRTUAL_STEPS = ('sgd', 'optimizer')
 Step = Callable[[Sequence[Tensor]], List[Tensor]]
 
@@ -32,7 +34,7 @@ def autograd_vjp(step: Step, grads: Sequence[Tensor], v: Sequence[Tensor]) -> Li
         delta = step(g)
         u = torch.autograd.grad(
             delta, g, grad_outputs=[x.to(d.dtype) for x, d in zip(v, delta)], allow_unused=True)
-    return [torch.zeros_like(t) if x is None else x for t, x in zip(g, u)]
+    return zeros_for_none(g, u)
 
 
 class VirtualStep:
