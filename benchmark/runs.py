@@ -74,7 +74,8 @@ def run_method(args,
         record['diagnosis'] = _diagnosis(records, record.get('policy_history'), args.iters)
         return dict(record, cached=True)
     # an outdated run starts afresh; an interrupted one goes on from its last checkpoint
-    resume = start_or_resume(work_dir, key)
+    resume = start_or_resume(work_dir, key,
+                             lambda n: n == args.iters or n % args.eval_interval == 0)
     log = osp.join(work_dir, 'train.log')
     run = train(cfg_file, work_dir, options, log, resume)
     run.update(run_segments(work_dir, run))

@@ -4,9 +4,11 @@ Every run trains through ``tools/train.py`` in a fresh process, measured alone (
 rusage); a run's work dir records its key, so that an interrupted run is resumed from its
 last checkpoint only by the same run.
 """
+import glob
 import json
 import os
 import os.path as osp
+import re
 import shlex
 import shutil
 import subprocess
@@ -20,18 +22,88 @@ from .run_key import run_key, semantic_text
 from .scalars import parse_run, read_scalars
 
 
-def start_or_resume(work_dir: str, key: str) -> bool:
+def _checkpoint_iter(path: str) -> int:
+    """The iteration of an MMEngine ``iter_<n>.pth`` checkpoint."""
+    return int(osp.basename(path)[len('iter_'):-len('.pth')])
+
+
+def evaluated_iters(work_dir: str) -> set:
+    """The iterations whose evaluation the run's log holds (an evaluation record follows
+    the training record of the iteration it evaluated); empty without a log."""
+    try:
+        records = read_scalars(work_dir)
+    except FileNotFoundError:
+        return set()
+    done, last = set(), None
+    for rec in records:
+        if 'loss' in rec:
+            last = rec['step']
+        elif last is not None:
+            done.add(last)
+    return done
+
+
+def resume_point(work_dir: str, eval_due=None):
+    """The checkpoint to resume from: the last one, or the newest before it whose
+    evaluation is in the log.
+
+    MMEngine saves the checkpoint of an iteration before it evaluates that iteration, so a
+    process killed during an evaluation leaves a checkpoint whose evaluation is missing;
+    resumed from it, the run would never make it (at the final iteration: no result at
+    all). Such a checkpoint is skipped: training goes on from the one before, and the
+    iterations in between are trained again (a resumed run is exact).
+
+    Args:
+        eval_due (callable, optional): ``iteration -> bool``, whether the run evaluates
+            after that iteration; None: no evaluation is checked.
+
+    Returns:
+        str or None: the checkpoint's path; None when there is none to resume from.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer) as f:
+        last = osp.abspath(f.read().strip())
+    if eval_due is None or not re.fullmatch(r'iter_\d+\.pth', osp.basename(last)):
+        return last
+    evaluated = evaluated_iters(work_dir)
+    ckpts = sorted((osp.abspath(c) for c in glob.glob(osp.join(work_dir, 'iter_*.pth'))
+                    if re.fullmatch(r'iter_\d+\.pth', osp.basename(c))),
+                   key=_checkpoint_iter)
+    ckpts = [c for c in ckpts if _checkpoint_iter(c) <= _checkpoint_iter(last)]
+    for ckpt in reversed(ckpts):
+        n = _checkpoint_iter(ckpt)
+        if not eval_due(n) or n in evaluated:
+            return ckpt
+    return None
+
+
+def start_or_resume(work_dir: str, key: str, eval_due=None) -> bool:
     """Prepare ``work_dir`` for the run ``key``; True when an interrupted run goes on.
 
     A run with the same key that stopped after writing a checkpoint (``last_checkpoint``)
     is resumed from it (MMEngine restores weights, optimisers, schedulers, the iteration
-    and the random state); anything else is started afresh.
+    and the random state), or from the one before it when its evaluation is missing
+    (:func:`resume_point`, with ``eval_due``); anything else is started afresh.
     """
     key_file = osp.join(work_dir, 'run_key.txt')
     if osp.isfile(key_file) and osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         with open(key_file) as f:
-            if f.read().strip() == key:
-                return True
+            same = f.read().strip() == key
+        point = resume_point(work_dir, eval_due) if same else None
+        if point is not None:
+            with open(osp.join(work_dir, 'last_checkpoint')) as f:
+                last = osp.abspath(f.read().strip())
+            if point != last:
+                print(
+                    f'{work_dir}: {osp.basename(last)} was saved but its evaluation is not '
+                    f'in the log (the process stopped during it); resuming from '
+                    f'{osp.basename(point)}',
+                    flush=True)
+                with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                    f.write(point)
+            return True
     shutil.rmtree(work_dir, ignore_errors=True)
     os.makedirs(work_dir)
     with open(key_file, 'w') as f:
@@ -202,7 +274,7 @@ def train_once(label: str, plan: dict, probe: str, iters: int, warmup: int, task
         os.remove(probe)
         print(f'{label}: reusing {ckpt} ({headline(result["metrics"])})', flush=True)
         return dict(result, cached=True)
-    resume = start_or_resume(work_dir, plan['key'])
+    resume = start_or_resume(work_dir, plan['key'], lambda n: n == iters)
     cfg_file = work_dir + '.py'
     shutil.move(probe, cfg_file)
     print(
