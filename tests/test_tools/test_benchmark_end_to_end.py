@@ -51,9 +51,16 @@ def test_quick_benchmark_trains_evaluates_reports_and_reuses(tmp_path):
     policy = runs['sokd_cwd']['policy_history']
     assert runs['student']['policy_history'] is None and policy
     assert len(policy[-1]['apply_prob']) == len(policy[-1]['magnitude']) > 0
+    # its training log's diagnosis per quarter: every policy step of the 4 iterations seen
+    diagnosis = runs['sokd_cwd']['diagnosis']
+    assert runs['student']['diagnosis'] is None
+    assert [(p['start'], p['end']) for p in diagnosis] == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert sum(p['reward']['steps'] for p in diagnosis) >= 1
+    assert all(p['losses']['task'] > 0 and p['losses']['base'] > 0 for p in diagnosis)
     with open(report) as f:
         page = f.read()
     assert 'SoKD over CWD' in page and 'student' in page
+    assert '### sokd_cwd (1 seed)' in page and '| 0-1 |' in page
     images = osp.join(osp.dirname(report), 'images')
     assert any(name.endswith('.png') for name in os.listdir(images))
     # run again: the backbones, the teacher and both runs are reused, nothing is trained
