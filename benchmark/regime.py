@@ -89,6 +89,7 @@ def regime(summary: dict, pretrained: Optional[dict] = None) -> Optional[dict]:
     out['budget'] = None if not cpu else dict(
         cpu_h=sum(c['total_s'] for c in cpu) / 3600,
         runs=sum(c['runs'] for c in cpu),
+        scaled=sum(c.get('scaled', 0) for c in cpu),
         unknown=sum(c['unknown'] for c in cpu),
         rows=len(core))
     out['ok'] = dict(
@@ -132,7 +133,10 @@ def regime_lines(r: dict) -> List[str]:
     if b is not None and b['runs']:
         left = (f"; {b['unknown']} more ran before CPU time was recorded, so the total is "
                 'higher' if b['unknown'] else '')
+        scaled = (f"; {b['scaled']} of them measured over part of the run (a segment "
+                  'killed mid-way records none) and scaled to the whole run by its '
+                  'iterations' if b.get('scaled') else '')
         lines.append(f"- Budget: the {b['runs']} runs of the {b['rows']} core rows with a "
-                     f"recorded CPU time took {b['cpu_h']:.1f} CPU-hours (user + system){left} "
-                     f'(aimed at about {BUDGET_CPU_H:.0f}).')
+                     f"recorded CPU time took {b['cpu_h']:.1f} CPU-hours (user + "
+                     f'system{scaled}){left} (aimed at about {BUDGET_CPU_H:.0f}).')
     return lines

@@ -91,6 +91,30 @@ def _comparison(method: dict, base: dict) -> dict:
         beats=outcome == 'better' and within is False)
 
 
+def whole_run_cpu_s(cost: dict, iters: Optional[int]) -> Optional[float]:
+    """A run's CPU seconds for all its ``iters`` iterations: the recorded CPU time scaled
+    by the iterations it covers (``cpu_iters``; a segment killed mid-way records none); as
+    recorded when the coverage is unknown or complete. None without a CPU time."""
+    cpu, covered = cost.get('cpu_s'), cost.get('cpu_iters')
+    if cpu is None:
+        return None
+    if not covered or not iters or covered >= iters:
+        return cpu
+    return cpu * iters / covered
+
+
+def cpu_time(runs: List[dict], iters: Optional[int]) -> dict:
+    """CPU time of a method's runs: ``total_s`` (:func:`whole_run_cpu_s` summed over the
+    ``runs`` that recorded one), ``scaled`` (how many of them were scaled from part of the
+    run), ``unknown`` (runs without a CPU time)."""
+    whole = [whole_run_cpu_s(r['cost'], iters) for r in runs]
+    return dict(
+        total_s=sum(w for w in whole if w is not None),
+        runs=sum(w is not None for w in whole),
+        scaled=sum(w is not None and w != r['cost'].get('cpu_s') for w, r in zip(whole, runs)),
+        unknown=sum(w is None for w in whole))
+
+
 def load_range(runs: List[dict]) -> Optional[dict]:
     """Range of the runs' 5-minute load averages (``cost['load5']``, at each run's end).
 
@@ -151,11 +175,7 @@ def summarise(results: dict) -> dict:
                 for c, _ in COSTS
             },
             # CPU seconds of the runs (what they cost whatever shared the machine)
-            cpu=dict(
-                total_s=sum(r['cost']['cpu_s'] for r in runs
-                            if r['cost'].get('cpu_s') is not None),
-                runs=sum(r['cost'].get('cpu_s') is not None for r in runs),
-                unknown=sum(r['cost'].get('cpu_s') is None for r in runs)),
+            cpu=cpu_time(runs, (results.get('settings') or {}).get('iters')),
             curve=_mean_curve(runs),
             policy=_mean_policy(runs),
             diagnosis=mean_diagnosis([r['diagnosis'] for r in runs if r.get('diagnosis')]),

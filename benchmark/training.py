@@ -111,31 +111,52 @@ def start_or_resume(work_dir: str, key: str, eval_due=None) -> bool:
     return False
 
 
+def segment_iters(work_dir: str):
+    """Iterations trained by the run's newest segment: the training records of its newest
+    ``*/vis_data/scalars.json`` (each segment logs into its own timestamped folder); None
+    without one."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        return None
+    with open(files[-1]) as f:
+        return len({json.loads(line)['step'] for line in f if line.strip() and '"loss"' in line})
+
+
 def run_segments(work_dir: str, run: dict) -> dict:
-    """Add this process's wall time, peak RSS and load to the run's segments; their totals.
+    """Add this process's wall time, CPU time, peak RSS, load and iterations trained to the
+    run's segments; their totals.
+
+    A segment killed mid-way records nothing, so the recorded CPU time may cover only part
+    of the run: ``cpu_iters`` says how many iterations it covers.
 
     Returns:
         dict: ``wall_s`` and ``cpu_s`` (sums over segments; ``cpu_s`` None if a segment
-        has none), ``peak_rss_mib`` (max), ``segments`` (count), ``load5`` (the highest
-        5-minute load average at a segment's end; None if unknown).
+        has none), ``cpu_iters`` (iterations of the segments with a CPU time; None if one
+        of them did not record its iterations), ``peak_rss_mib`` (max), ``segments``
+        (count), ``load5`` (the highest 5-minute load average at a segment's end; None if
+        unknown).
     """
     path = osp.join(work_dir, 'segments.json')
     segments = []
     if osp.isfile(path):
         with open(path) as f:
             segments = json.load(f)
-    segments.append({
+    segment = {
         k: run[k]
         for k in ('wall_s', 'cpu_s', 'peak_rss_mib', 'returncode', 'load5') if k in run
-    })
+    }
+    segment['iters'] = segment_iters(work_dir)
+    segments.append(segment)
     with open(path, 'w') as f:
         json.dump(segments, f, indent=1)
     loads = [s['load5'] for s in segments if s.get('load5') is not None]
     cpu = [s.get('cpu_s') for s in segments]
+    cpu_iters = [s.get('iters') for s in segments if s.get('cpu_s') is not None]
     return dict(
         wall_s=sum(s['wall_s'] for s in segments),
         # None when a segment was trained before CPU time was recorded
         cpu_s=None if None in cpu else sum(cpu),
+        cpu_iters=None if None in cpu or None in cpu_iters else sum(cpu_iters),
         peak_rss_mib=max(s['peak_rss_mib'] for s in segments),
         segments=len(segments),
         load5=max(loads) if loads else None)
@@ -200,6 +221,7 @@ def training_cost(parsed: dict, run: dict) -> dict:
         parsed['cost'],
         wall_s=run['wall_s'],
         cpu_s=run.get('cpu_s'),
+        cpu_iters=run.get('cpu_iters'),
         peak_rss_mib=run['peak_rss_mib'],
         segments=run['segments'],
         load5=run['load5'])

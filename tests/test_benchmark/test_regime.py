@@ -62,14 +62,29 @@ def test_budget_line_sums_the_core_rows_cpu_time():
     for r in results['runs']:  # 8 of the 9 runs with 1800 CPU-s each, one before recording
         r['cost']['cpu_s'] = None if (r['method'], r['seed']) == ('cwd', 2) else 1800.0
     b = regime(summarise(results))['budget']
-    assert b == pytest.approx(dict(cpu_h=4.0, runs=8, unknown=1, rows=3))
+    assert b == pytest.approx(dict(cpu_h=4.0, runs=8, scaled=0, unknown=1, rows=3))
     line = regime_lines(regime(summarise(results)))[-1]
     assert line == ('- Budget: the 8 runs of the 3 core rows with a recorded CPU time took '
                     '4.0 CPU-hours (user + system); 1 more ran before CPU time was recorded, '
                     'so the total is higher (aimed at about 8).')
     results['methods']['sokd_cwd']['ablation'] = True  # an ablation is not a core row
     assert regime(summarise(results))['budget'] == pytest.approx(
-        dict(cpu_h=2.5, runs=5, unknown=1, rows=2))
+        dict(cpu_h=2.5, runs=5, scaled=0, unknown=1, rows=2))
+
+
+def test_budget_scales_a_run_measured_over_part_of_it():
+    results = synthetic()
+    iters = results['settings']['iters']
+    for r in results['runs']:
+        r['cost']['cpu_s'] = 1800.0
+    # one run's recorded segments cover three quarters of it: its CPU time x 4/3
+    results['runs'][0]['cost']['cpu_iters'] = iters * 3 // 4
+    results['runs'][1]['cost']['cpu_iters'] = iters  # covered in full: as recorded
+    b = regime(summarise(results))['budget']
+    assert b['cpu_h'] == pytest.approx((8 * 1800.0 + 2400.0) / 3600) and b['scaled'] == 1
+    line = regime_lines(regime(summarise(results)))[-1]
+    assert ('(user + system; 1 of them measured over part of the run (a segment killed mid-way '
+            'records none) and scaled to the whole run by its iterations)') in line
 
 
 def test_no_regime_without_a_teacher_or_the_student_alone():

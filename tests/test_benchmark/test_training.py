@@ -17,11 +17,34 @@ def test_interrupted_runs_resume_and_their_segments_add_up(tmp_path):
 
     # a segment written before the load was recorded has none
     first = run_segments(work_dir, dict(wall_s=100.0, peak_rss_mib=900.0, returncode=-9))
-    assert first == dict(wall_s=100.0, cpu_s=None, peak_rss_mib=900.0, segments=1, load5=None)
+    assert first == dict(
+        wall_s=100.0, cpu_s=None, cpu_iters=None, peak_rss_mib=900.0, segments=1, load5=None)
     total = run_segments(
         work_dir, dict(wall_s=50.0, cpu_s=45.0, peak_rss_mib=800.0, returncode=0, load5=2.5))
     # the first segment's CPU time is unknown, so the run's is too
-    assert total == dict(wall_s=150.0, cpu_s=None, peak_rss_mib=900.0, segments=2, load5=2.5)
+    assert total == dict(
+        wall_s=150.0, cpu_s=None, cpu_iters=None, peak_rss_mib=900.0, segments=2, load5=2.5)
+
+
+def test_each_segment_records_the_iterations_it_trained(tmp_path):
+    import json
+    import os
+
+    from benchmark.training import segment_iters
+    work_dir = tmp_path / 'run'
+    start_or_resume(str(work_dir), 'key')
+    assert segment_iters(str(work_dir)) is None
+    for stamp, steps in (('20260101_000000', range(1, 301)), ('20260101_010000', range(251, 601))):
+        os.makedirs(work_dir / stamp / 'vis_data')
+        with open(work_dir / stamp / 'vis_data' / 'scalars.json', 'w') as f:
+            for step in steps:
+                f.write(json.dumps({'step': step, 'loss': 1.0}) + '\n')
+            f.write(json.dumps({'step': steps[-1], 'coco/bbox_mAP': 0.1}) + '\n')
+        run = run_segments(
+            str(work_dir), dict(wall_s=1.0, cpu_s=2.0, peak_rss_mib=1.0, returncode=0))
+    # the newest folder's distinct training steps, the evaluation record not counted
+    assert segment_iters(str(work_dir)) == 350
+    assert run['cpu_s'] == 4.0 and run['cpu_iters'] == 300 + 350
 
 
 def test_cpu_time_adds_up_over_segments(tmp_path):
