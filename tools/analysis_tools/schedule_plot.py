@@ -89,6 +89,10 @@ def plot(points: list, base: dict, out_file: str) -> str:
             textcoords='offset points',
             xytext=(5, 5),
             fontsize=8)
+    # at least 1 AP either side: a one-seed difference of a few tenths must not look large
+    aps = [p['ap'] for p in points] + [base['ap']]
+    ax.set_ylim(min(aps) - 1.0, max(aps) + 1.0)
+    ax.set_xlim(0.9, max([p['ratio'] for p in points] + [1.0]) + 0.5)
     ax.set_xlabel(f"whole-run training time / {base['label']}'s (side by side)")
     ax.set_ylabel('held-out AP (%)')
     ax.set_title('SoKD: AP against the cost of its policy-search schedule')
