@@ -26,7 +26,9 @@ def _signs_sentence(phase: dict) -> str:
     return (f"In iterations {phase['start']}-{phase['end']} {r['positive']:.0%} of the policy "
             f"steps had a positive reward and {r['negative']:.0%} a negative one (mean "
             f"{r['mean']:.2e}, {r['relative']:.1e} of the outer loss): on average the reward "
-            f'pushes the apply probabilities {push}.')
+            f'pushes the apply probabilities {push}. (The policy optimiser\'s weight decay '
+            'pushes them down whatever the reward: [sokd_tuning.md]'
+            '(sokd_tuning.md#why-the-apply-probabilities-fall).)')
 
 
 def diagnosis_lines(summary: dict) -> List[str]:

@@ -76,6 +76,7 @@ def test_the_section_averages_the_seeds_and_reads_the_signs():
     assert ('In iterations 0-2 100% of the policy steps had a positive reward and 0% a '
             'negative one') in text
     assert 'pushes the apply probabilities down' in text
+    assert "weight decay pushes them down whatever the reward" in text
 
 
 def test_a_negative_mean_reward_pushes_up_and_no_diagnosis_writes_nothing():
