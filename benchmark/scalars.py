@@ -20,7 +20,7 @@ COCO_KEYS = {
 CLS_KEYS = {'top1': 'accuracy/top1'}
 
 
-def _read_jsonl(path: str) -> list:
+def read_jsonl(path: str) -> list:
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -47,7 +47,19 @@ def read_scalars(work_dir: str) -> list:
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}')
-    return merge_segments([_read_jsonl(f) for f in files])
+    return merge_segments([read_jsonl(f) for f in files])
+
+
+def evaluations(records: list) -> list:
+    """``(iteration, record)`` for each evaluation record of a log: an evaluation is logged
+    after the training record of the iteration it evaluated (iteration 0 before any)."""
+    out, last = [], 0
+    for rec in records:
+        if 'loss' in rec:
+            last = rec['step']
+        else:
+            out.append((last, rec))
+    return out
 
 
 def evaluation_point(rec: dict, last_iter: int, task: str = 'detection') -> dict:
@@ -91,13 +103,12 @@ def parse_run(records: list,
     Raises:
         ValueError: the log has no evaluation at iteration ``iters`` (the run stopped early).
     """
-    curve, times, data_times, all_times, gpu_mib = [], [], [], [], []
-    last_iter = 0
+    curve = [evaluation_point(rec, it, task) for it, rec in evaluations(records)]
+    times, data_times, all_times, gpu_mib = [], [], [], []
     for rec in records:
-        if 'loss' not in rec:  # an evaluation, logged after the iteration it follows
-            curve.append(evaluation_point(rec, last_iter, task))
+        if 'loss' not in rec:  # an evaluation
             continue
-        step = last_iter = rec['step']
+        step = rec['step']
         all_times.append(rec['time'])
         if rec.get('memory') is not None:  # MMEngine logs it on a GPU only
             gpu_mib.append(rec['memory'])

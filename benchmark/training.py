@@ -14,33 +14,36 @@ import shutil
 import subprocess
 import sys
 import time
+from typing import Optional
 
 from . import REPO_ROOT
 from .process import wait_child
 from .progress import headline, log_tail
 from .run_key import run_key, semantic_text
-from .scalars import parse_run, read_scalars
+from .scalars import evaluations, parse_run, read_jsonl, read_scalars
 
 
-def _checkpoint_iter(path: str) -> int:
-    """The iteration of an MMEngine ``iter_<n>.pth`` checkpoint."""
-    return int(osp.basename(path)[len('iter_'):-len('.pth')])
+def _checkpoint_iter(path: str) -> Optional[int]:
+    """The iteration of an MMEngine ``iter_<n>.pth`` checkpoint; None for another name."""
+    match = re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path))
+    return int(match.group(1)) if match else None
+
+
+def _last_checkpoint(work_dir: str) -> Optional[str]:
+    """The absolute path ``last_checkpoint`` points at; None without the pointer."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer) as f:
+        return osp.abspath(f.read().strip())
 
 
 def evaluated_iters(work_dir: str) -> set:
-    """The iterations whose evaluation the run's log holds (an evaluation record follows
-    the training record of the iteration it evaluated); empty without a log."""
+    """The iterations whose evaluation the run's log holds; empty without a log."""
     try:
-        records = read_scalars(work_dir)
+        return {it for it, _ in evaluations(read_scalars(work_dir))}
     except FileNotFoundError:
         return set()
-    done, last = set(), None
-    for rec in records:
-        if 'loss' in rec:
-            last = rec['step']
-        elif last is not None:
-            done.add(last)
-    return done
 
 
 def resume_point(work_dir: str, eval_due=None):
@@ -60,22 +63,19 @@ def resume_point(work_dir: str, eval_due=None):
     Returns:
         str or None: the checkpoint's path; None when there is none to resume from.
     """
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer) as f:
-        last = osp.abspath(f.read().strip())
-    if eval_due is None or not re.fullmatch(r'iter_\d+\.pth', osp.basename(last)):
+    last = _last_checkpoint(work_dir)
+    last_iter = None if last is None else _checkpoint_iter(last)
+    if eval_due is None or last_iter is None:
         return last
     evaluated = evaluated_iters(work_dir)
-    ckpts = sorted((osp.abspath(c) for c in glob.glob(osp.join(work_dir, 'iter_*.pth'))
-                    if re.fullmatch(r'iter_\d+\.pth', osp.basename(c))),
-                   key=_checkpoint_iter)
-    ckpts = [c for c in ckpts if _checkpoint_iter(c) <= _checkpoint_iter(last)]
-    for ckpt in reversed(ckpts):
-        n = _checkpoint_iter(ckpt)
+    ckpts = {
+        n: osp.abspath(c)
+        for c in glob.glob(osp.join(work_dir, 'iter_*.pth'))
+        if (n := _checkpoint_iter(c)) is not None and n <= last_iter
+    }
+    for n in sorted(ckpts, reverse=True):
         if not eval_due(n) or n in evaluated:
-            return ckpt
+            return ckpts[n]
     return None
 
 
@@ -93,8 +93,7 @@ def start_or_resume(work_dir: str, key: str, eval_due=None) -> bool:
             same = f.read().strip() == key
         point = resume_point(work_dir, eval_due) if same else None
         if point is not None:
-            with open(osp.join(work_dir, 'last_checkpoint')) as f:
-                last = osp.abspath(f.read().strip())
+            last = _last_checkpoint(work_dir)
             if point != last:
                 print(
                     f'{work_dir}: {osp.basename(last)} was saved but its evaluation is not '
@@ -118,8 +117,7 @@ def segment_iters(work_dir: str):
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         return None
-    with open(files[-1]) as f:
-        return len({json.loads(line)['step'] for line in f if line.strip() and '"loss"' in line})
+    return len({rec['step'] for rec in read_jsonl(files[-1]) if 'loss' in rec})
 
 
 def run_segments(work_dir: str, run: dict) -> dict:

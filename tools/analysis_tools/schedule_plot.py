@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)  # this checkout's package and its benchmark/, not inst
 sys.path.append(osp.join(
     ROOT, 'tools'))  # benchmark_cost (after ROOT: tools/benchmark.py is not the package)
 
-from benchmark.scalars import evaluation_point, read_scalars  # noqa: E402
+from benchmark.scalars import evaluation_point, evaluations, read_scalars  # noqa: E402
 
 
 def whole_run_ratio(cost: dict, row: str, share: float) -> float:
@@ -54,16 +54,10 @@ def run_point(work_dir: str) -> dict:
         raise FileNotFoundError(f'no config saved in {work_dir}: pass a tools/train.py work dir')
     cfg = Config.fromfile(configs[0])
     iters = cfg.train_cfg.max_iters
-    records = read_scalars(work_dir)
-    last, final = 0, None
-    for rec in records:  # an evaluation record follows the iteration it evaluated
-        if 'loss' in rec:
-            last = rec['step']
-        else:
-            final = rec, last
-    if final is None or final[1] != iters:
+    evals = evaluations(read_scalars(work_dir))
+    if not evals or evals[-1][0] != iters:
         raise ValueError(f'{work_dir}: no evaluation at iteration {iters} (not finished?)')
-    ap = evaluation_point(final[0], iters)['AP']
+    ap = evaluation_point(evals[-1][1], iters)['AP']
     model = cfg.model
     share = benchmark_cost.search_share(model, iters) if 'search_interval' in model else 0.0
     return dict(
