@@ -13,6 +13,8 @@ checkout on ``sys.path``. One concept per module:
   (the cached teacher, each method's run), :mod:`.pretraining` (the backbones, pretrained
   once per key on the built-in classification data), :mod:`.locks` and :mod:`.process` (several
   benchmark processes, signals), :mod:`.progress`, :mod:`.machine`, :mod:`.runner`;
+- what outlives the machine: :mod:`.archive` (each finished run's record, committed under
+  ``benchmark/records/``);
 - the page from ``results.json``: :mod:`.report`, :mod:`.summary`, :mod:`.regime` (teacher
   against students, convergence, noise), :mod:`.sentences`,
   :mod:`.markdown`, :mod:`.plots`, :mod:`.classification`, :mod:`.page`.

@@ -85,6 +85,10 @@ METHODS: Dict[str, dict] = {
         ablation=True, config=ABLATIONS + 'sokd_cwd_policy_lr3e-4.py', base='cwd',
         about="ablation: SoKD over CWD with the research code's policy learning rate (3e-4, "
               'tuned for 2x10^4 search iterations; the default here is 3e-3)'),
+    'sokd_cwd_probs_nodecay': dict(
+        ablation=True, config=ABLATIONS + 'sokd_cwd_probs_nodecay.py', base='cwd',
+        about='ablation: SoKD over CWD without weight decay on the apply probabilities '
+              '(the default decays them by 1e-3, as the research code does)'),
     'sokd_cwd_interval1': dict(
         ablation=True, config=ABLATIONS + 'sokd_cwd_interval1.py', base='cwd',
         about='ablation: SoKD over CWD with a policy step every iteration '

@@ -8,6 +8,7 @@ import os.path as osp
 import tempfile
 from typing import List, Optional
 
+from .archive import load_record, once_name
 from .locks import locked_elsewhere
 from .methods import task_methods, teacher_config
 from .options import common_options
@@ -98,7 +99,9 @@ def run_lock(out: str, name: str, seed: Optional[int]) -> str:
 
 def run_state(work_dir: str, key: str, done: bool, running: bool = False) -> str:
     """What running a planned run would do: ``done``, ``running`` (another process holds
-    its lock: this one would wait for its result), ``resume at N``, ``new``, ``redo``."""
+    its lock: this one would wait for its result), ``resume at N``, ``new``, ``redo``;
+    :func:`dry_run` adds ``recorded`` for a teacher or backbone known only by its committed
+    record (:mod:`.archive`)."""
     if done:
         return 'done'
     if running:
@@ -138,8 +141,11 @@ def dry_run(args, data_root: str) -> List[tuple]:
         done = osp.isfile(plan['checkpoint']) and osp.isfile(
             osp.join(plan['work_dir'], 'metrics.json'))
         running = locked_elsewhere(run_lock(args.out, name, None))
-        return (name, None, run_state(plan['work_dir'], plan['key'], done,
-                                      running), plan['work_dir'])
+        state = run_state(plan['work_dir'], plan['key'], done, running)
+        if not done and load_record(args.records, once_name(plan), None, plan['key']):
+            # measured elsewhere: its record serves --done-only, its checkpoint is not here
+            state = 'recorded'
+        return (name, None, state, plan['work_dir'])
 
     with tempfile.TemporaryDirectory() as tmp:
         pretrained = plan_pretraining(args, tmp)
@@ -150,7 +156,8 @@ def dry_run(args, data_root: str) -> List[tuple]:
                                     args.ablation_seeds):
             plan = plan_run(args, name, seed, data_root, teacher['checkpoint'],
                             osp.join(tmp, f'{name}-seed{seed}.py'), pretrained)
-            done = recorded(osp.join(plan['work_dir'], 'metrics.json'), plan['key'])
+            done = recorded(osp.join(plan['work_dir'], 'metrics.json'),
+                            plan['key']) or load_record(args.records, name, seed, plan['key'])
             running = locked_elsewhere(run_lock(args.out, name, seed))
             rows.append(
                 (name, seed, run_state(plan['work_dir'], plan['key'], done is not None,

@@ -108,7 +108,7 @@ def pretrain_backbone(args, role: str, config: str) -> dict:
     probe = osp.join(args.out, f'pretrain-{role}.py')
     plan = plan_pretrain(args, role, config, probe)
     return train_once(f'{role} backbone', plan, probe, args.pretrain_iters, args.warmup_iters,
-                      'classification')
+                      'classification', args.records, args.done_only)
 
 
 def backbone_options(model: dict, pretrained: Dict[str, dict], plain_role: str) -> List[str]:

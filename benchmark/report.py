@@ -53,7 +53,7 @@ def write_report(results: dict, report_file: str, image_dir: Optional[str] = Non
         results (dict): the contents of ``results.json``.
         report_file (str): the Markdown page.
         image_dir (str, optional): folder of the plots; defaults to ``images/`` next to the
-            page.
+            page. They are ``<page name>_map_curve.png`` and ``<page name>_policy.png``.
 
     Returns:
         dict: the summary, with ``files`` (what was written).
@@ -61,8 +61,11 @@ def write_report(results: dict, report_file: str, image_dir: Optional[str] = Non
     summary = summarise(results)
     page_dir = osp.dirname(osp.abspath(report_file))
     image_dir = image_dir or osp.join(page_dir, 'images')
-    curve = plot_map_curves(summary, osp.join(image_dir, 'benchmark_map_curve.png'))
-    policy = plot_policies(summary, osp.join(image_dir, 'benchmark_policy.png'))
+    # named after the page: two pages in one folder (benchmark.md, benchmark-tune.md) keep
+    # their own plots
+    stem = osp.splitext(osp.basename(report_file))[0]
+    curve = plot_map_curves(summary, osp.join(image_dir, f'{stem}_map_curve.png'))
+    policy = plot_policies(summary, osp.join(image_dir, f'{stem}_policy.png'))
     images = {'map_curve': osp.relpath(curve, page_dir)}
     if policy:
         images['policy'] = osp.relpath(policy, page_dir)

@@ -7,6 +7,9 @@ trained again, so a change to a config (or to a setting) is never mixed with old
 import ast
 import hashlib
 import json
+import os
+
+from . import REPO_ROOT
 
 
 def semantic_text(text: str) -> str:
@@ -30,6 +33,12 @@ def semantic_text(text: str) -> str:
     return ''.join(lines)
 
 
-def run_key(*parts) -> str:
-    """A short stable hash of ``parts`` (JSON-encoded, so lists and dicts hash by value)."""
-    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
+def run_key(*parts, root: str = REPO_ROOT) -> str:
+    """A short stable hash of ``parts`` (JSON-encoded, so lists and dicts hash by value).
+
+    A path inside the checkout ``root`` hashes as the path relative to it: the same run
+    has the same key in every clone, so its committed record (:mod:`.archive`) is found
+    wherever the repository lies.
+    """
+    text = json.dumps(parts, sort_keys=True, default=str).replace(root + os.sep, '')
+    return hashlib.sha1(text.encode()).hexdigest()[:10]

@@ -147,7 +147,7 @@ def run_benchmark(args, command: str) -> None:
         with open(osp.join(args.out, 'results.json')) as f:
             results = json.load(f)
         # a cost.json written since the results were
-        write_outputs(args, attach_side_by_side(results, args.out))
+        write_outputs(args, attach_side_by_side(results, args.out, args.records))
         return
     t0 = time.time()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
@@ -157,7 +157,8 @@ def run_benchmark(args, command: str) -> None:
         print_dry_run(args, data_root)
         return
     planned = dry_run(args, data_root) if args.done_only else None
-    if args.done_only and any(seed is None and state != 'done' for _, seed, state, _ in planned):
+    if args.done_only and any(
+            seed is None and state not in ('done', 'recorded') for _, seed, state, _ in planned):
         sys.exit('benchmark --done-only: the teacher or a pretrained backbone is not trained '
                  'yet; nothing to report')
     pretrained, teacher = prepare_teacher(args, data_root)
@@ -188,7 +189,7 @@ def run_benchmark(args, command: str) -> None:
         not_run=not_run,
         total_wall_s=time.time() - t0)
     # the rows' cost measured side by side (tools/benchmark_cost.py --out <out>/cost.json)
-    write_outputs(args, attach_side_by_side(results, args.out))
+    write_outputs(args, attach_side_by_side(results, args.out, args.records))
     print(f'benchmark finished in {duration(time.time() - t0)}', flush=True)
     if failed:
         sys.exit(f'benchmark: {len(failed)} run(s) failed: ' +

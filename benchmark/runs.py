@@ -10,6 +10,7 @@ import os
 import os.path as osp
 
 from sokd_mmdet.analysis.training_log import diagnose
+from .archive import load_record, save_record
 from .planning import plan_run, plan_teacher, recorded
 from .scalars import parse_run, read_scalars
 from .training import run_segments, start_or_resume, train, train_once, training_cost
@@ -26,7 +27,8 @@ def train_teacher(args, data_root: str, pretrained: dict = None) -> dict:
     os.makedirs(args.out, exist_ok=True)
     probe = osp.join(args.out, 'teacher.py')
     plan = plan_teacher(args, data_root, probe, pretrained)
-    return train_once('teacher', plan, probe, args.teacher_iters, args.warmup_iters, args.task)
+    return train_once('teacher', plan, probe, args.teacher_iters, args.warmup_iters, args.task,
+                      args.records, args.done_only)
 
 
 def _policy_history(work_dir: str):
@@ -72,7 +74,12 @@ def run_method(args,
         parsed = parse_run(records, args.iters, args.eval_interval, args.warmup_iters, args.task)
         record['cost'].update(parsed['cost'])
         record['diagnosis'] = _diagnosis(records, record.get('policy_history'), args.iters)
+        save_record(args.records, name, seed, record)
         return dict(record, cached=True)
+    archived = load_record(args.records, name, seed, key)
+    if archived is not None:
+        # made on another machine (or before its work dir was lost): its committed record
+        return dict(archived, cached=True, archived=True)
     # an outdated run starts afresh; an interrupted one goes on from its last checkpoint
     resume = start_or_resume(work_dir, key,
                              lambda n: n == args.iters or n % args.eval_interval == 0)
@@ -100,6 +107,7 @@ def run_method(args,
     record['diagnosis'] = _diagnosis(records, record['policy_history'], args.iters)
     with open(summary_file, 'w') as f:
         json.dump(record, f, indent=1)
+    save_record(args.records, name, seed, record)
     if args.drop_checkpoints:
         for ckpt in glob.glob(osp.join(work_dir, 'iter_*.pth')):
             os.remove(ckpt)

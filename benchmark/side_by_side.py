@@ -7,7 +7,9 @@ its JSON is in the benchmark's output folder (``cost.json``), ``tools/benchmark.
 in ``results.json`` and the page shows it first.
 """
 import json
+import os
 import os.path as osp
+import shutil
 from typing import List, Optional
 
 COST_FILE = 'cost.json'
@@ -35,12 +37,22 @@ def load_side_by_side(out_dir: str) -> Optional[dict]:
     return data
 
 
-def attach_side_by_side(results: dict, out_dir: str) -> dict:
+def attach_side_by_side(results: dict, out_dir: str, records_dir: Optional[str] = None) -> dict:
     """``results`` with the detection benchmark's side-by-side measurement of ``out_dir``
-    (its ``cost.json`` when there, else the one ``results`` already had) and its path."""
-    if results.get('task', 'detection') == 'detection':
-        results['side_by_side'] = load_side_by_side(out_dir) or results.get('side_by_side')
-        results['side_by_side_file'] = osp.join(out_dir, COST_FILE)
+    (its ``cost.json`` when there, else the committed copy in ``records_dir``, else the one
+    ``results`` already had) and its path. A ``cost.json`` of ``out_dir`` is copied to
+    ``records_dir`` (:mod:`.archive`), so that the page's cost table outlives the machine."""
+    if results.get('task', 'detection') != 'detection':
+        return results
+    data, path = load_side_by_side(out_dir), osp.join(out_dir, COST_FILE)
+    if data is not None and records_dir:
+        os.makedirs(records_dir, exist_ok=True)
+        shutil.copyfile(path, osp.join(records_dir, COST_FILE))
+    elif data is None and records_dir:
+        data = load_side_by_side(records_dir)
+        path = osp.join(records_dir, COST_FILE) if data is not None else path
+    results['side_by_side'] = data or results.get('side_by_side')
+    results['side_by_side_file'] = path
     return results
 
 

@@ -17,6 +17,7 @@ import time
 from typing import Optional
 
 from . import REPO_ROOT
+from .archive import load_record, once_name, save_record
 from .process import wait_child
 from .progress import headline, log_tail
 from .run_key import run_key, semantic_text
@@ -270,7 +271,14 @@ def once_plan(out: str, prefix: str, config: str, text: str, options: list, iter
         checkpoint=osp.join(work_dir, f'iter_{iters}.pth'))
 
 
-def train_once(label: str, plan: dict, probe: str, iters: int, warmup: int, task: str) -> dict:
+def train_once(label: str,
+               plan: dict,
+               probe: str,
+               iters: int,
+               warmup: int,
+               task: str,
+               records: str = '',
+               reuse_only: bool = False) -> dict:
     """Train a run that is made once per key (the teacher, a pretrained backbone), resuming
     it if it was interrupted, or reuse it once finished.
 
@@ -283,17 +291,31 @@ def train_once(label: str, plan: dict, probe: str, iters: int, warmup: int, task
         iters (int): its length (evaluated once, at its end).
         warmup (int): iterations left out of its time per iteration.
         task (str): ``'detection'`` or ``'classification'`` (what its evaluation logs).
+        records (str): the benchmark's records folder (:mod:`.archive`; ``''``: none): the
+            record is written there once the run has finished.
+        reuse_only (bool): train nothing (``--done-only``): a run not finished here is
+            taken from its committed record (no checkpoint then: nothing can train from it).
 
     Returns:
         dict: the ``metrics.json`` record with ``cached``. Exits the benchmark if it fails:
         nothing after it can run without it.
     """
     work_dir, ckpt = plan['work_dir'], plan['checkpoint']
+    name = once_name(plan)
     result = finished_record(work_dir, ckpt, iters, warmup, task)
     if result is not None:
         os.remove(probe)
+        save_record(records, name, None, result)
         print(f'{label}: reusing {ckpt} ({headline(result["metrics"])})', flush=True)
         return dict(result, cached=True)
+    archived = load_record(records, name, None, plan['key']) if reuse_only else None
+    if archived is not None:
+        os.remove(probe)
+        print(
+            f'{label}: its committed record ({headline(archived["metrics"])}); not trained '
+            'on this machine',
+            flush=True)
+        return dict(archived, cached=True, archived=True)
     resume = start_or_resume(work_dir, plan['key'], lambda n: n == iters)
     cfg_file = work_dir + '.py'
     shutil.move(probe, cfg_file)
@@ -307,5 +329,6 @@ def train_once(label: str, plan: dict, probe: str, iters: int, warmup: int, task
         sys.exit(f'benchmark: the {label} failed (exit code {run["returncode"]}); see '
                  f'{log}:\n{log_tail(log)}')
     result = record_training(plan, run, iters, iters, warmup, task)
+    save_record(records, name, None, result)
     print(f'{label}: {headline(result["metrics"])} in {result["cost"]["run_s"]:.0f} s', flush=True)
     return dict(result, cached=False)

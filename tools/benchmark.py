@@ -15,12 +15,19 @@
 5. write ``<out>/results.json`` and, from it, the page ``--report`` (``docs/benchmark.md``)
    and its plots (``images/`` next to the page).
 
+Each finished run's record (no weights) is also written to ``--records``
+(``benchmark/records/<out>/`` for an ``--out`` under ``work_dirs/``; ``benchmark/archive.py``),
+which the repository commits: on a new machine a run with the same key is taken from its
+record instead of being trained again, and ``--done-only`` writes the page from the records
+alone.
+
     python tools/benchmark.py [--out work_dirs/benchmark] [--methods NAME ...]
         [--seeds 0 1 2] [--ablation-seeds 1] [--iters 1000] [--teacher-iters 4000]
         [--eval-interval 200]
         [--num-train 400] [--num-val 100] [--img-size 128] [--report docs/benchmark.md]
         [--drop-checkpoints] [--quick | --large] [--models r34-r18|r101-r50]
         [--report-only] [--dry-run] [--done-only] [--task detection|classification]
+        [--records benchmark/records/benchmark]
 
 ``--large`` is the larger setting for a GPU machine (ResNet-101 -> ResNet-50, bigger
 images, a longer schedule; its own ``<out>-r101-r50`` folder and page); on a GPU the cost
@@ -45,6 +52,7 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the package of this checkout and its benchmark/, not installed
+from benchmark.archive import default_records_dir  # noqa: E402
 from benchmark.methods import CLS_METHODS, METHODS  # noqa: E402
 from benchmark.model_size import DEFAULT_SIZE, MODEL_SIZES  # noqa: E402
 from benchmark.runner import run_benchmark  # noqa: E402
@@ -153,6 +161,12 @@ def parse_args(argv=None):
         help='train nothing: write the page from the runs already done '
         '(e.g. while other benchmark processes still train the rest)')
     parser.add_argument(
+        '--records',
+        default=None,
+        help='folder of the committed run records (benchmark/archive.py; default: '
+        'benchmark/records/<--out relative to work_dirs/> for an --out under '
+        "work_dirs/, else none); '' for none")
+    parser.add_argument(
         '--dry-run',
         action='store_true',
         help='say, run by run, what the command would reuse (done), wait '
@@ -178,6 +192,8 @@ def main(argv=None):
     """Run the benchmark of the command line ``argv`` (default: ``sys.argv[1:]``)."""
     args = parse_args(argv)
     args.out = osp.abspath(args.out)
+    if args.records is None:
+        args.records = default_records_dir(args.out)
     argv = list(sys.argv[1:] if argv is None else argv)
     command = shlex.join(['python', 'tools/benchmark.py'] + [portable_argument(a) for a in argv])
     run_benchmark(args, command)

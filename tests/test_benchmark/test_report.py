@@ -2,6 +2,7 @@
 (summary.py), the verdicts (sentences.py), the tables (markdown.py) and the plots (plots.py)."""
 import copy
 import math
+import os
 
 import pytest
 
@@ -244,3 +245,16 @@ def test_page_says_how_loaded_the_machine_was():
     results['runs'][4]['cost']['load5'] = 3.1  # a third process on two cores
     page = render_markdown(summarise(results))
     assert 'was 1.0-3.1' in page and 'some runs shared the cores' in page
+
+
+def test_two_pages_in_one_folder_keep_their_own_plots(tmp_path):
+    docs = tmp_path / 'docs'
+    docs.mkdir()
+    write_report(synthetic(), str(docs / 'benchmark.md'))
+    write_report(synthetic(), str(docs / 'benchmark-tune.md'))
+    images = sorted(os.listdir(docs / 'images'))
+    assert images == [
+        'benchmark-tune_map_curve.png', 'benchmark-tune_policy.png', 'benchmark_map_curve.png',
+        'benchmark_policy.png'
+    ]
+    assert '](images/benchmark-tune_map_curve.png)' in (docs / 'benchmark-tune.md').read_text()

@@ -20,3 +20,13 @@ def test_the_key_hashes_its_parts_by_value():
     assert run_key(RESOLVED, ['a=1', 'b=2'], 4) == key
     assert run_key(RESOLVED, ['b=2', 'a=1'], 4) != key  # the options' order is part of it
     assert run_key(RESOLVED, ['a=1', 'b=2'], 5) != key
+
+
+def test_paths_inside_the_checkout_hash_as_relative_paths():
+    # the same run planned in two clones has one key (its committed record is found in both)
+    a = run_key(['data_root=/clone/a/work_dirs/benchmark/data/'], root='/clone/a')
+    b = run_key(['data_root=/elsewhere/b/work_dirs/benchmark/data/'], root='/elsewhere/b')
+    assert a == b == run_key(['data_root=work_dirs/benchmark/data/'], root='/nowhere')
+    # a path outside the checkout still counts as it is
+    assert run_key(['data_root=/data/coco/'],
+                   root='/clone/a') != run_key(['data_root=/data/other/'], root='/clone/a')

@@ -1,8 +1,9 @@
 """tools/benchmark.py end to end (--quick): data, the pretrained backbones and the teacher
-(each cached), students, the page."""
+(each cached), students, the page, the committed records that outlive the work dir."""
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -23,8 +24,9 @@ def _bench(out, report, *extra):
 
 def test_quick_benchmark_trains_evaluates_reports_and_reuses(tmp_path):
     out, report = str(tmp_path / 'bench'), str(tmp_path / 'docs' / 'benchmark.md')
+    records = str(tmp_path / 'records')
     os.makedirs(osp.dirname(report))
-    first = _bench(out, report)
+    first = _bench(out, report, '--records', records)
     with open(osp.join(out, 'results.json')) as f:
         results = json.load(f)
     assert results['settings']['iters'] == 4 and results['settings']['seeds'] == [0]
@@ -64,7 +66,29 @@ def test_quick_benchmark_trains_evaluates_reports_and_reuses(tmp_path):
     images = osp.join(osp.dirname(report), 'images')
     assert any(name.endswith('.png') for name in os.listdir(images))
     # run again: the backbones, the teacher and both runs are reused, nothing is trained
-    second = _bench(out, report)
+    second = _bench(out, report, '--records', records)
     assert 'training...' in first and 'pretraining' in first
     assert second.count('reused') == 2, second
     assert second.count('backbone: reusing') == 2 and 'teacher: reusing' in second
+    # every finished run's record is in the records folder, with its key
+    for name in ('student', 'sokd_cwd'):
+        with open(osp.join(records, name, 'seed0.json')) as f:
+            kept = json.load(f)
+        assert kept['key'] == runs[name]['key'] and kept['metrics'] == runs[name]['metrics']
+        assert kept['curve'] == runs[name]['curve'] and 'cached' not in kept
+    with open(osp.join(records, 'teacher.json')) as f:
+        assert json.load(f)['key'] == results['teacher']['key']
+    assert len([n for n in os.listdir(records) if n.startswith('pretrain-')]) == 2
+    # the machine is gone (its work dir with it): the page comes back from the records alone
+    shutil.rmtree(out)
+    os.remove(report)
+    third = _bench(out, report, '--records', records, '--done-only')
+    assert 'its committed record' in third and 'not trained' in third, third
+    assert not osp.isdir(osp.join(out, 'runs', 'student', 'seed0'))  # nothing trained
+    with open(osp.join(out, 'results.json')) as f:
+        again = json.load(f)
+    assert {r['method']: r['metrics'] for r in again['runs']} == \
+        {name: run['metrics'] for name, run in runs.items()}
+    assert all(r['archived'] for r in again['runs']) and again['teacher']['archived']
+    with open(report) as f:
+        assert '### sokd_cwd (1 seed)' in f.read()
