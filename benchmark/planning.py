@@ -3,12 +3,11 @@
 Planning writes only the per-run config it is given a path for and trains nothing, so the
 dry run (:func:`dry_run`) and the real run compute the same keys.
 """
-import json
 import os.path as osp
 import tempfile
 from typing import List, Optional
 
-from .archive import load_record, once_name
+from .archive import load_record, once_name, recorded
 from .locks import locked_elsewhere
 from .methods import task_methods, teacher_config
 from .options import common_options
@@ -115,16 +114,6 @@ def run_state(work_dir: str, key: str, done: bool, running: bool = False) -> str
                 return f'resume at {ckpt[len("iter_"):-len(".pth")]}' \
                     if ckpt.startswith('iter_') else 'resume'
     return 'redo' if osp.isdir(work_dir) else 'new'
-
-
-def recorded(summary_file: str, key: str) -> Optional[dict]:
-    """The run's ``metrics.json`` record if it was written for ``key``, else None."""
-    if osp.isfile(summary_file):
-        with open(summary_file) as f:
-            record = json.load(f)
-        if record.get('key') == key:
-            return record
-    return None
 
 
 def dry_run(args, data_root: str) -> List[tuple]:

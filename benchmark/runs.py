@@ -10,8 +10,8 @@ import os
 import os.path as osp
 
 from sokd_mmdet.analysis.training_log import diagnose
-from .archive import load_record, save_record
-from .planning import plan_run, plan_teacher, recorded
+from .archive import load_record, recorded, save_record
+from .planning import plan_run, plan_teacher
 from .scalars import parse_run, read_scalars
 from .training import run_segments, start_or_resume, train, train_once, training_cost
 
