@@ -6,6 +6,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmrazor.registry import MODELS
 
@@ -158,6 +159,13 @@ def _losses(model):
     return model.distiller.distill_losses.values()
 
 
+def _policy_decay(model, cfg) -> dict:
+    """The weight decay that the built policy optimiser gives each DAFA parameter, by name."""
+    groups = build_optim_wrapper(model, cfg.optim_wrapper)['policy'].optimizer.param_groups
+    decay = {id(p): g['weight_decay'] for g in groups for p in g['params']}
+    return {n: decay[id(p)] for n, p in model.distiller.dafa.named_parameters(prefix='')}
+
+
 # what each ablation changes in the model it builds (or in its optimisers)
 # yapf: disable
 ABLATION_EFFECT = {
@@ -177,6 +185,9 @@ ABLATION_EFFECT = {
     'quickstart/ablations/sokd_cwd_policy_lr3e-4.py': lambda m, c: (
         c.optim_wrapper.policy.optimizer.lr == 3e-4),
     'quickstart/ablations/sokd_cwd_interval1.py': lambda m, c: m.search_interval == 1,
+    'quickstart/ablations/sokd_cwd_probs_nodecay.py': lambda m, c: (
+        {k: _policy_decay(m, c)[k] for k in ('weights', 'probs', 'magnitudes')}
+        == {'weights': 1e-3, 'probs': 0.0, 'magnitudes': 0.0}),
     'quickstart/ablations/atf_cwd_frozen_teacher.py': lambda m, c: m.teacher_end == 0,
     'quickstart/ablations/atf_cwd_head_only.py': lambda m, c: (
         {n.split('.')[0] for n, p in m.teacher.named_parameters() if p.requires_grad}
@@ -192,7 +203,7 @@ ABLATION_EFFECT = {
 
 
 def test_every_ablation_config_is_checked():
-    assert len(ABLATIONS) == 12 and set(ABLATION_EFFECT) == set(ABLATIONS)
+    assert len(ABLATIONS) == 13 and set(ABLATION_EFFECT) == set(ABLATIONS)
 
 
 @pytest.mark.parametrize('name', ABLATIONS)
