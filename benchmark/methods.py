@@ -89,6 +89,13 @@ METHODS: Dict[str, dict] = {
         ablation=True, config=ABLATIONS + 'sokd_cwd_probs_nodecay.py', base='cwd',
         about='ablation: SoKD over CWD without weight decay on the apply probabilities '
               '(the default decays them by 1e-3, as the research code does)'),
+    'sokd_cwd_dam32': dict(
+        ablation=True, config=ABLATIONS + 'sokd_cwd_dam32.py', base='cwd',
+        about="ablation: SoKD over CWD with DAM's heads 32 channels wide (the default is 64)"),
+    'sokd_cwd_search_short': dict(
+        ablation=True, config=ABLATIONS + 'sokd_cwd_search_short.py', base='cwd',
+        about='ablation: SoKD over CWD with a policy step every 10th iteration over the first '
+              'quarter of the run only (the default: every 5th, the whole run)'),
     'sokd_cwd_interval1': dict(
         ablation=True, config=ABLATIONS + 'sokd_cwd_interval1.py', base='cwd',
         about='ablation: SoKD over CWD with a policy step every iteration '

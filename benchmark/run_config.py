@@ -48,6 +48,22 @@ def scaled_schedule(schedulers, base_iters: int, iters: int):
     return out
 
 
+def scaled_search(model_cfg, base_iters: int, iters: int) -> dict:
+    """A SoKD model's search bounds stretched from ``base_iters`` to ``iters`` like the
+    schedule: ``search_begin`` and ``search_end`` (iterations) that are set and not 0, each
+    at least 1; ``search_interval`` is a rate and stays. ``{}`` for a model without them.
+
+    A config whose search ends at a quarter of its 6000 iterations (1500) searches over the
+    first quarter of a 40-iteration run too (10), not over all of it.
+    """
+    out = {}
+    for key in ('search_begin', 'search_end'):
+        value = (model_cfg or {}).get(key)
+        if value:
+            out[key] = max(1, round(value * iters / base_iters))
+    return out
+
+
 def load_config(path: str):
     """``path`` resolved, without importing the project's modules (only read, not built)."""
     from mmengine.config import Config
@@ -68,8 +84,9 @@ def write_run_config(path: str,
                      writer: str = 'tools/benchmark.py') -> tuple:
     """Write the config of a run of ``base_cfg`` (relative to the repository) to ``path``.
 
-    It inherits ``base_cfg`` and changes three things: the schedule, stretched to ``iters``;
-    the logging, a log line (and a ``scalars.json`` record) for every iteration with its own
+    It inherits ``base_cfg`` and changes three things: the schedule, stretched to ``iters``
+    (with a SoKD model's ``search_begin``/``search_end``: :func:`scaled_search`); the
+    logging, a log line (and a ``scalars.json`` record) for every iteration with its own
     time (no smoothing); the DAFA policy logger's interval, ``policy_interval`` iterations.
 
     ``writer`` names the tool in the file's first line.
@@ -90,6 +107,9 @@ def write_run_config(path: str,
         'default_hooks = dict(logger=dict(interval=1, log_metric_by_epoch=False))',
         'log_processor = dict(window_size=1)'
     ]
+    search = scaled_search(cfg.get('model'), cfg.train_cfg.max_iters, iters)
+    if search:
+        text.append('model = dict(' + ', '.join(f'{k}={v}' for k, v in search.items()) + ')')
     hooks = plain(cfg.get('custom_hooks', []))
     if any(h.get('type', '').endswith('DAFAPolicyLoggerHook') for h in hooks):
         for h in hooks:

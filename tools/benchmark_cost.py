@@ -253,6 +253,25 @@ def _config_model(name):
     return Config.fromfile(osp.join(ROOT, name)).model
 
 
+@functools.lru_cache(maxsize=None)
+def _config_iters(name):
+    """The run length of a row's config (``train_cfg.max_iters``), or None."""
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(ROOT, name)).get('train_cfg', {}).get('max_iters')
+
+
+def row_search_share(name: str, iters: int) -> float:
+    """:func:`search_share` of the config ``name`` over a run of ``iters`` iterations, its
+    search bounds stretched to that length as the benchmark's runs stretch them
+    (``benchmark.run_config.scaled_search``)."""
+    from benchmark.run_config import scaled_search
+    model = dict(_config_model(name))
+    base_iters = _config_iters(name)
+    if base_iters:
+        model.update(scaled_search(model, base_iters, iters))
+    return search_share(model, iters)
+
+
 def search_share(model_cfg: dict, iters: int) -> float:
     """Share of ``iters`` iterations that take a policy step under the row's schedule
     (``search_begin``, ``search_interval``, ``search_end``, as SoKD decides it).
@@ -403,7 +422,7 @@ def summarise(args, times, memory):
         if row in per:
             whole, share = per[row]['mean'], 0.0
         else:
-            share = search_share(_config_model(row_config(row, args.coco)), args.iters)
+            share = row_search_share(row_config(row, args.coco), args.iters)
             whole = (1 - share) * per[f'{row}:normal']['mean'] + \
                 share * per[f'{row}:search']['mean']
         rows[row] = dict(

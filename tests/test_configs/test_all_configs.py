@@ -188,6 +188,12 @@ ABLATION_EFFECT = {
     'quickstart/ablations/sokd_cwd_probs_nodecay.py': lambda m, c: (
         {k: _policy_decay(m, c)[k] for k in ('weights', 'probs', 'magnitudes')}
         == {'weights': 1e-3, 'probs': 0.0, 'magnitudes': 0.0}),
+    'quickstart/ablations/sokd_cwd_dam32.py': lambda m, c: (
+        m.distiller.dam.heatmap[0].out_channels == 32
+        and all(h[0].out_channels == 32 for h in (m.distiller.dam.wh, m.distiller.dam.offset))),
+    'quickstart/ablations/sokd_cwd_search_short.py': lambda m, c: (
+        (m.search_interval, m.search_end) == (10, 1500)
+        and [it for it in range(3000) if m.search_at(it)] == list(range(0, 1500, 10))),
     'quickstart/ablations/atf_cwd_frozen_teacher.py': lambda m, c: m.teacher_end == 0,
     'quickstart/ablations/atf_cwd_head_only.py': lambda m, c: (
         {n.split('.')[0] for n, p in m.teacher.named_parameters() if p.requires_grad}
@@ -203,7 +209,7 @@ ABLATION_EFFECT = {
 
 
 def test_every_ablation_config_is_checked():
-    assert len(ABLATIONS) == 13 and set(ABLATION_EFFECT) == set(ABLATIONS)
+    assert len(ABLATIONS) == 15 and set(ABLATION_EFFECT) == set(ABLATIONS)
 
 
 @pytest.mark.parametrize('name', ABLATIONS)

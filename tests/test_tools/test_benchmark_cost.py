@@ -24,6 +24,16 @@ def test_search_share_follows_the_schedule(model, iters, share):
     assert cost.search_share(model, iters) == pytest.approx(share)
 
 
+def test_a_row_searches_over_the_same_share_at_any_run_length():
+    """The whole-run price uses the schedule the benchmark runs: search bounds stretched."""
+    short = 'configs/quickstart/ablations/sokd_cwd_search_short.py'  # every 10th, to 1500/6000
+    for iters in (6000, 1000, 400):
+        assert cost.row_search_share(short, iters) == pytest.approx(0.025)
+    # the default (every 5th, no end) is a share of any length as it is
+    assert cost.row_search_share('configs/quickstart/sokd_cwd_retinanet_r34_r18_shapes.py',
+                                 1000) == pytest.approx(0.2)
+
+
 def test_search_rows_are_timed_with_and_without_the_policy_step():
     variant = cost.parse_variant('cheap:reward_baseline=before_step,search_interval=1')
     specs = cost.entries(['student', 'cwd', 'sokd_cwd'], before=True, variants=[variant])
