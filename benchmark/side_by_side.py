@@ -64,6 +64,12 @@ def _ratio(value: Optional[float]) -> str:
     return '—' if value is None else f'{value:.2f}x'
 
 
+def _spread(std: Optional[float]) -> str:
+    """`` ± s`` of a ratio's spread over the interleaved rounds; '' where not measured
+    (a measurement written before the tool recorded it)."""
+    return '' if std is None else f' ± {std:.2f}'
+
+
 def suggested_command(methods: List[str], bases: dict, settings: dict, path: str) -> str:
     """The ``tools/benchmark_cost.py`` command that measures the page's rows that have a base
     (and those bases) at the benchmark's image size and run length, writing ``path``."""
@@ -82,7 +88,8 @@ def side_by_side_lines(measurement: dict) -> List[str]:
     Per row: seconds per iteration (mean ± standard deviation of its timed steps) without
     and with a policy step, the whole-run time per iteration under the row's own search
     schedule (``(1 - f) normal + f search``) and peak memory, each also as a ratio to the
-    row's base loss.
+    row's base loss; a time ratio's ``± s`` is its standard deviation over the interleaved
+    rounds (:func:`tools.benchmark_cost.paired_ratios`).
     """
     rows = measurement['rows']
     mem = 'peak RSS' if measurement.get('device', 'cpu') == 'cpu' else 'peak GPU memory'
@@ -94,7 +101,8 @@ def side_by_side_lines(measurement: dict) -> List[str]:
         f"{measurement.get('threads')} thread(s)); {mem} of each entry in a fresh process. "
         f"The whole run is priced over {measurement.get('iters')} iterations with the row's "
         'search schedule (share of iterations with a policy step). Ratios are to the '
-        "row's base loss; the seconds are this machine's, the ratios the result.", ''
+        "row's base loss (± their standard deviation over the interleaved rounds); the "
+        "seconds are this machine's, the ratios the result.", ''
     ]
     if measurement.get('command'):
         out += ['```bash', measurement['command'], '```', '']
@@ -111,12 +119,15 @@ def side_by_side_lines(measurement: dict) -> List[str]:
         normal_ratio = None
         if base in rows and plain is not None:
             normal_ratio = plain['mean'] / rows[base]['whole_run_s_per_iter']
-        plain_text = _time(plain) + (f' ({_ratio(normal_ratio)})' if normal_ratio else '')
+        plain_text = _time(plain) + (
+            f' ({_ratio(normal_ratio)}{_spread(r.get("normal_ratio_std"))})'
+            if normal_ratio else '')
         search_text = _time(search)
         if search is not None and base in rows:
             search_text += f" ({_ratio(search['mean'] / rows[base]['whole_run_s_per_iter'])})"
         out.append(f"| {name} | {base or '—'} | {plain_text} | {search_text} | "
                    f"{r['search_share']:.2f} | {r['whole_run_s_per_iter']:.3f} | "
-                   f"{_ratio(r.get('whole_run_ratio'))} | {r['peak_mib']:.0f} | "
+                   f"{_ratio(r.get('whole_run_ratio'))}{_spread(r.get('whole_run_ratio_std'))} | "
+                   f"{r['peak_mib']:.0f} | "
                    f"{_ratio(r.get('memory_ratio'))} |")
     return out

@@ -19,7 +19,10 @@ The whole-run time per iteration of a search row follows its own schedule
 (``search_begin``, ``search_interval``, ``search_end``, as the benchmark runs them) over
 ``--iters`` iterations:
 ``(1 - f) * normal + f * search`` for the share ``f`` of policy-step iterations; the whole-run
-ratio is that against the row's base (its ``base`` in the table). The same times give the
+ratio is that against the row's base (its ``base`` in the table), and its spread
+(``whole_run_ratio_std``, ``normal_ratio_std``) that of the same ratio round by round: the
+entries of a round are timed within a minute of each other, so what drifts with the load
+of the machine cancels in each round's ratio more than in the step times. The same times give the
 whole-run ratio of other schedules (``--intervals`` x ``--search-ends``, the ends as shares
 of the run), for the default policy step and every variant: the cost axis of a plot of AP
 against cost. Peak memory is measured per entry in a fresh subprocess (peak RSS on the CPU,
@@ -403,7 +406,30 @@ def schedule_table(normal: float, search: float, base: float, iters: int, interv
     return table
 
 
-def summarise(args, times, memory):
+def paired_ratios(rows_rounds, base_rounds, share: float = 0.0) -> dict:
+    """A row's time against its base's, round by round: each round timed both in the same
+    minute, so machine drift (other jobs, clocks) largely cancels in the ratio.
+
+    Args:
+        rows_rounds (tuple): ``(normal, search)`` per-round mean seconds of the row's two
+            entries (``search`` None for a row without a policy search).
+        base_rounds (list): the base's per-round mean seconds.
+        share (float): the row's share of iterations with a policy step.
+
+    Returns:
+        dict: ``rounds`` (the whole-run ratio of each round), ``mean`` and ``std`` of them
+        (0 with a single round).
+    """
+    normal, search = rows_rounds
+    per = []
+    for r, b in enumerate(base_rounds):
+        whole = normal[r] if search is None else (1 - share) * normal[r] + share * search[r]
+        per.append(whole / b)
+    return dict(
+        rounds=per, mean=statistics.mean(per), std=statistics.stdev(per) if len(per) > 1 else 0.0)
+
+
+def summarise(args, times, memory, rounds=None):
     """Per row: seconds per iteration (mean, std) of each entry, the whole-run time per
     iteration under the row's search schedule, and the ratios to the row's base; for a
     search row with a base, also each variant's whole-run ratio and the schedule table."""
@@ -440,6 +466,14 @@ def summarise(args, times, memory):
             r['memory_ratio'] = r['peak_mib'] / rows[base]['peak_mib']
             if f'{row}:normal' in r['entries']:
                 _search_levers(args, row, r, rows[base])
+            if rounds:
+                plain = rounds.get(row) or rounds[f'{row}:normal']
+                paired = paired_ratios((plain, rounds.get(f'{row}:search')), rounds[base],
+                                       r['search_share'])
+                r['whole_run_ratio_rounds'] = paired['rounds']
+                r['whole_run_ratio_std'] = paired['std']
+                if f'{row}:normal' in r['entries']:
+                    r['normal_ratio_std'] = paired_ratios((plain, None), rounds[base])['std']
     return rows
 
 
@@ -493,9 +527,12 @@ def main(argv=None):
     for entry in built.values():
         time_steps(entry, args.warmup, args.device)
     times = {n: [] for n in specs}
+    rounds = {n: [] for n in specs}  # each round's mean, for the paired ratios
     for r in range(args.rounds):
         for n in specs:
-            times[n] += time_steps(built[n], args.steps, args.device)
+            steps = time_steps(built[n], args.steps, args.device)
+            times[n] += steps
+            rounds[n].append(statistics.mean(steps))
         print(
             f'round {r + 1}/{args.rounds}: ' + ', '.join(f'{n} {statistics.mean(times[n]):.3f} s'
                                                          for n in specs),
@@ -525,7 +562,7 @@ def main(argv=None):
             for row in args.methods
         },
         'rows':
-        summarise(args, times, memory),
+        summarise(args, times, memory, rounds),
     }
     print(json.dumps(result, indent=2))
     if args.out:

@@ -57,6 +57,15 @@ def test_table_rows_carry_times_spreads_and_ratios():
     assert any('peak GPU memory (MiB)' in line for line in side_by_side_lines(gpu))
 
 
+def test_ratio_spreads_over_the_rounds_are_shown_where_measured():
+    """A measurement with the paired per-round ratios shows their spread beside each
+    ratio; the older one above (without them) shows none."""
+    m = measurement()
+    m['rows']['sokd_cwd'].update(whole_run_ratio_std=0.031, normal_ratio_std=0.012)
+    assert ('| sokd_cwd | cwd | 0.600 ± 0.060 (1.20x ± 0.01) | 2.000 ± 0.200 (4.00x) | 0.20 | '
+            '0.880 | 1.76x ± 0.03 | 1200 | 1.20x |') in side_by_side_lines(m)
+
+
 def test_page_shows_the_side_by_side_table_first_or_says_how_to_measure_it():
     results = synthetic()
     page = render_markdown(summarise(results))

@@ -2,6 +2,7 @@
 ratio, peak memory per entry."""
 import importlib.util
 import os.path as osp
+import statistics
 
 import pytest
 
@@ -74,6 +75,18 @@ def test_schedule_table_prices_interval_and_end():
     assert got[(1, 0.25)]['whole_run_ratio'] == pytest.approx((0.75 + 0.25 * 3) / 0.8)
 
 
+def test_paired_ratios_divide_round_by_round():
+    """A machine twice as slow in round 2 slows both rows: the per-round ratio stays."""
+    got = cost.paired_ratios(([1.2, 2.4], None), [1.0, 2.0])
+    assert got['rounds'] == pytest.approx([1.2, 1.2]) and got['std'] == pytest.approx(0.0)
+    assert got['mean'] == pytest.approx(1.2)
+    # with a policy-step share: (1 - f) normal + f search of the same round, over the base's
+    got = cost.paired_ratios(([1.0, 1.5], [5.0, 4.0]), [1.0, 1.0], share=0.25)
+    assert got['rounds'] == pytest.approx([0.75 + 1.25, 1.125 + 1.0])
+    assert got['std'] == pytest.approx(statistics.stdev([2.0, 2.125]))
+    assert cost.paired_ratios(([3.0], None), [2.0]) == dict(rounds=[1.5], mean=1.5, std=0.0)
+
+
 def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
     out = str(tmp_path / 'cost.json')
     result = cost.main([
@@ -105,6 +118,11 @@ def test_cost_of_two_rows_side_by_side(tiny_data, tmp_path):
         for entry in row['entries'].values():
             assert entry['mean'] > 0 and entry['std'] >= 0 and entry['peak_mib'] > 100
     assert sokd['memory_ratio'] == pytest.approx(sokd['peak_mib'] / base['peak_mib'])
+    # the ratio's spread: one whole-run ratio per interleaved round (2 here), its std
+    assert len(sokd['whole_run_ratio_rounds']) == 2
+    assert sokd['whole_run_ratio_std'] == pytest.approx(
+        statistics.stdev(sokd['whole_run_ratio_rounds']))
+    assert sokd['normal_ratio_std'] >= 0 and 'whole_run_ratio_std' not in base
     # the variant's policy step: its own whole-run ratio and schedule table
     normal = sokd['entries']['sokd_cwd:normal']['mean']
     cheap = sokd['entries']['sokd_cwd:search@before_step']['mean']
