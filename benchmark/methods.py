@@ -96,6 +96,10 @@ METHODS: Dict[str, dict] = {
         ablation=True, config=ABLATIONS + 'sokd_cwd_search_short.py', base='cwd',
         about='ablation: SoKD over CWD with a policy step every 10th iteration over the first '
               'quarter of the run only (the default: every 5th, the whole run)'),
+    'sokd_cwd_lean': dict(
+        ablation=True, config=ABLATIONS + 'sokd_cwd_lean.py', base='cwd',
+        about="ablation: SoKD over CWD with both cost levers, DAM's heads 32 wide and a policy "
+              'step every 10th iteration over the first quarter only'),
     'sokd_cwd_interval1': dict(
         ablation=True, config=ABLATIONS + 'sokd_cwd_interval1.py', base='cwd',
         about='ablation: SoKD over CWD with a policy step every iteration '

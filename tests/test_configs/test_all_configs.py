@@ -194,6 +194,9 @@ ABLATION_EFFECT = {
     'quickstart/ablations/sokd_cwd_search_short.py': lambda m, c: (
         (m.search_interval, m.search_end) == (10, 1500)
         and [it for it in range(3000) if m.search_at(it)] == list(range(0, 1500, 10))),
+    'quickstart/ablations/sokd_cwd_lean.py': lambda m, c: (
+        (m.search_interval, m.search_end, m.distiller.dam.heatmap[0].out_channels)
+        == (10, 1500, 32)),
     'quickstart/ablations/atf_cwd_frozen_teacher.py': lambda m, c: m.teacher_end == 0,
     'quickstart/ablations/atf_cwd_head_only.py': lambda m, c: (
         {n.split('.')[0] for n, p in m.teacher.named_parameters() if p.requires_grad}
@@ -209,7 +212,7 @@ ABLATION_EFFECT = {
 
 
 def test_every_ablation_config_is_checked():
-    assert len(ABLATIONS) == 15 and set(ABLATION_EFFECT) == set(ABLATIONS)
+    assert len(ABLATIONS) == 16 and set(ABLATION_EFFECT) == set(ABLATIONS)
 
 
 @pytest.mark.parametrize('name', ABLATIONS)
