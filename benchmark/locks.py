@@ -11,7 +11,7 @@ import contextlib
 import fcntl
 import os
 import os.path as osp
-from typing import Callable, Iterable, Iterator, Tuple
+from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 
 class RunLock:
@@ -80,11 +80,20 @@ def locked_elsewhere(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def held(lock: RunLock, what: str):
-    """Hold ``lock`` for the block; say so when another process has it and this one waits."""
+def held(lock: RunLock, what: str, while_waiting: Optional[Callable[[], None]] = None):
+    """Hold ``lock`` for the block; say so when another process has it and this one waits.
+
+    ``while_waiting``: work to do first when another process has the lock (called once,
+    before this one blocks), e.g. the runs that do not need what that process is making.
+    """
     if not lock.acquire(block=False):
-        print(f'{what}: another benchmark process on this --out is making it; waiting', flush=True)
-        lock.acquire(block=True)
+        if while_waiting is not None:
+            while_waiting()
+        if not lock.acquire(block=False):
+            print(
+                f'{what}: another benchmark process on this --out is making it; waiting',
+                flush=True)
+            lock.acquire(block=True)
     try:
         yield lock
     finally:
@@ -93,13 +102,15 @@ def held(lock: RunLock, what: str):
 
 def claim_in_turn(jobs: Iterable,
                   lock_for: Callable[[object], RunLock],
-                  on_wait: Callable[[object], None] = None) -> Iterator[Tuple[object, RunLock]]:
+                  on_wait: Callable[[object], None] = None,
+                  wait_deferred: bool = True) -> Iterator[Tuple[object, RunLock]]:
     """Yield each job once, with its lock held by the caller until the next job is asked for.
 
     Jobs that another process holds are deferred: the free ones go first, in order; then
     this process waits for each deferred one in turn (usually to find it finished, so the
     caller reuses its result; or to resume it if that process died). ``on_wait(job)`` is
-    called before each wait.
+    called before each wait. ``wait_deferred=False``: the free ones only, the deferred
+    ones are left out.
     """
     deferred = []
     for job in jobs:
@@ -111,7 +122,7 @@ def claim_in_turn(jobs: Iterable,
             yield job, lock
         finally:
             lock.release()
-    for job in deferred:
+    for job in (deferred if wait_deferred else []):
         lock = lock_for(job)
         if not lock.acquire(block=False):
             if on_wait is not None:

@@ -10,6 +10,7 @@ import os.path as osp
 import sys
 import time
 
+from . import REPO_ROOT
 from .locks import RunLock, claim_in_turn, held
 from .machine import machine_info
 from .methods import task_methods
@@ -19,6 +20,7 @@ from .pretraining import (PRETRAIN_IMG, generate_pretrain_data, pretrain_backbon
 from .process import exit_on_termination
 from .progress import duration, estimate_left, headline, log_tail
 from .report import write_outputs
+from .run_config import load_config
 from .runs import run_method, train_teacher
 from .side_by_side import attach_side_by_side
 
@@ -61,17 +63,35 @@ def _generate_data(args, data_root: str) -> None:
             progress=False)
 
 
-def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, pretrained: dict,
-              t0: float) -> tuple:
-    """Every job once, in turn, each under its lock; the records and the failures."""
-    runs, failed, spent, left = [], [], {}, list(jobs)
+def needs_teacher(spec: dict) -> bool:
+    """Whether a row's config distils from the benchmark's teacher (its model has one)."""
+    return 'teacher' in load_config(osp.join(REPO_ROOT, spec['config'])).model
+
+
+def teacher_free_jobs(jobs: list, table: dict) -> list:
+    """The jobs whose rows need no teacher (the student alone), in their order."""
+    free = {name for name in {job[0] for job in jobs} if not needs_teacher(table[name])}
+    return [job for job in jobs if job[0] in free]
+
+
+def _run_jobs(args,
+              jobs: list,
+              data_root: str,
+              teacher_ckpt: str,
+              pretrained: dict,
+              t0: float,
+              wait_deferred: bool = True) -> tuple:
+    """Every job once, in turn, each under its lock; the records and the failures (with
+    ``wait_deferred=False`` only those no other process holds)."""
+    runs, failed, spent, left, done = [], [], {}, list(jobs), []
     claimed = claim_in_turn(
         jobs,
         lambda job: RunLock(run_lock(args.out, *job)),
         on_wait=lambda job: print(
             f'{job[0]} seed {job[1]}: another benchmark process is '
             'training it; waiting for its result',
-            flush=True))
+            flush=True),
+        wait_deferred=wait_deferred)
     for k, ((name, seed), _) in enumerate(claimed, 1):
         start = time.time()
         print(
@@ -91,6 +111,7 @@ def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, pretrained: d
         # a resumed or reused run counts with its whole logged time
         spent.setdefault(name, []).append(record.get('cost', {}).get('run_s', took))
         left.remove((name, seed))
+        done.append((name, seed))
         eta = estimate_left(
             left, spent, lambda job: osp.isfile(
                 osp.join(args.out, 'runs', job[0], f'seed{job[1]}', 'metrics.json')))
@@ -100,12 +121,16 @@ def _run_jobs(args, jobs: list, data_root: str, teacher_ckpt: str, pretrained: d
                 f'[{k}/{len(jobs)}] {name} seed {seed}: {headline(record["metrics"])} '
                 f'({status}), elapsed {duration(time.time() - t0)}, ETA {duration(eta)}',
                 flush=True)
-    return runs, failed
+    return runs, failed, done
 
 
-def prepare_teacher(args, data_root: str) -> tuple:
+def prepare_teacher(args, data_root: str, while_waiting=None) -> tuple:
     """What every run of the benchmark needs, each made once per key or reused: the data,
     the pretrained backbones (detection) and the teacher.
+
+    ``while_waiting(pretrained)``: work to do when another process is making the teacher
+    or the teacher's backbone, called once each time with the backbones made so far (the
+    student's is made first).
 
     Returns:
         tuple: ``(pretrained, teacher)``: the backbones' records by role (empty for
@@ -127,10 +152,17 @@ def prepare_teacher(args, data_root: str) -> tuple:
             flush=True)
         with held(RunLock(osp.join(args.out, 'locks', 'pretrain-data.lock')), 'pretrain data'):
             generate_pretrain_data(args)
+
+    def meanwhile():
+        if while_waiting is not None and (not configs or 'student' in pretrained):
+            while_waiting(dict(pretrained))
+
     for role, config in configs.items():
-        with held(RunLock(run_lock(args.out, f'pretrain-{role}', None)), f'{role} backbone'):
+        with held(
+                RunLock(run_lock(args.out, f'pretrain-{role}', None)), f'{role} backbone',
+                meanwhile if role != 'student' else None):
             pretrained[role] = pretrain_backbone(args, role, config)
-    with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher'):
+    with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher', meanwhile):
         teacher = train_teacher(args, data_root, pretrained)
     return pretrained, teacher
 
@@ -161,15 +193,33 @@ def run_benchmark(args, command: str) -> None:
             seed is None and state not in ('done', 'recorded') for _, seed, state, _ in planned):
         sys.exit('benchmark --done-only: the teacher or a pretrained backbone is not trained '
                  'yet; nothing to report')
-    pretrained, teacher = prepare_teacher(args, data_root)
-
     table = task_methods(args.task)
     jobs = plan_jobs(args.methods, args.seeds, table, args.ablation_seeds)
+    early = dict(runs=[], failed=[], done=[])
+
+    def teacher_free_first(pretrained):
+        """While another process makes the teacher: the runs that need none (once their
+        backbone is there), those no other process holds."""
+        todo = [j for j in teacher_free_jobs(jobs, table) if j not in early['done']]
+        if todo:
+            print(
+                f'while another benchmark process makes the teacher: {len(todo)} run(s) '
+                'that need none',
+                flush=True)
+            runs, failed, done = _run_jobs(args, todo, data_root, None, pretrained, t0, False)
+            early['runs'] += runs
+            early['failed'] += failed
+            early['done'] += done
+
+    pretrained, teacher = prepare_teacher(args, data_root,
+                                          None if args.done_only else teacher_free_first)
     not_run = []
     if args.done_only:
         jobs, not_run = done_jobs(planned, jobs)
         args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
-    runs, failed = _run_jobs(args, jobs, data_root, teacher['checkpoint'], pretrained, t0)
+    runs, failed, _ = _run_jobs(args, [j for j in jobs if j not in early['done']], data_root,
+                                teacher['checkpoint'], pretrained, t0)
+    runs, failed = early['runs'] + runs, early['failed'] + failed
 
     machine = dict(machine_info(), started=started, finished=time.strftime('%Y-%m-%d %H:%M:%S %Z'))
     settings = {k: getattr(args, k) for k in SETTINGS}

@@ -186,3 +186,71 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
     assert written['pretrained'] == backbones and backbones['student']['config'] == \
         'configs/pretrain/resnet18-w16_shapes-cls64.py'
     assert backbones['teacher']['config'] == 'configs/pretrain/resnet34-w32_shapes-cls64.py'
+
+
+def test_held_does_other_work_first_when_another_process_has_the_lock(tmp_path, capsys):
+    """``while_waiting`` runs once, only when the lock is taken elsewhere, before any wait;
+    a lock freed in the meantime is then taken without waiting."""
+    path = tmp_path / 'teacher.lock'
+    calls = []
+    with held(RunLock(str(path)), 'teacher', lambda: calls.append('free')):
+        pass
+    assert calls == []  # the lock was free: nothing else to do first
+    holder = _hold(path)
+
+    def meanwhile():
+        calls.append('meanwhile')
+        holder.communicate('\n')  # the other process finishes while this one works
+
+    lock = RunLock(str(path))
+    with held(lock, 'teacher', meanwhile):
+        assert lock.held
+    assert calls == ['meanwhile'] and 'waiting' not in capsys.readouterr().out
+
+
+def test_claim_in_turn_can_leave_the_held_jobs_out(tmp_path):
+    holder = _hold(tmp_path / 'b.lock')
+    got = [
+        job for job, _ in claim_in_turn(
+            ['a', 'b', 'c'], lambda j: RunLock(str(tmp_path / f'{j}.lock')), wait_deferred=False)
+    ]
+    assert got == ['a', 'c']
+    holder.communicate('\n')
+
+
+def test_runs_without_a_teacher_go_first_while_another_process_makes_it(tmp_path, monkeypatch):
+    """A second process on the same --out trains the student-alone runs while the first
+    makes the teacher, then waits for the teacher and trains the rest; the results hold all."""
+    out = tmp_path / 'bench'
+    holder = _hold(out / 'locks' / 'teacher.lock')  # another process trains the teacher
+    calls, trained = [], []
+
+    def run_method(args, name, seed, data_root, teacher_ckpt, pretrained):
+        calls.append((name, seed, teacher_ckpt))
+        assert 'student' in pretrained
+        if name == 'student' and seed == 1:
+            holder.communicate('\n')  # the other process has finished the teacher meanwhile
+        return dict(method=name, seed=seed, metrics=dict(AP=0.1), cost=dict(wall_s=1.0))
+
+    def train_teacher(args, data_root, pretrained):
+        trained.append(len(calls))
+        return dict(checkpoint='teacher.pth', metrics=dict(AP=0.2))
+
+    written = {}
+    monkeypatch.setattr(sokd_mmdet.datasets, 'generate_detection_dataset', lambda *a, **k: None)
+    monkeypatch.setattr(runner, 'generate_pretrain_data', lambda args: None)
+    monkeypatch.setattr(runner, 'pretrain_backbone',
+                        lambda args, role, config: dict(checkpoint=f'{role}.pth'))
+    monkeypatch.setattr(runner, 'train_teacher', train_teacher)
+    monkeypatch.setattr(runner, 'run_method', run_method)
+    monkeypatch.setattr(runner, 'write_outputs', lambda args, res: written.update(res))
+    monkeypatch.setattr(runner, 'machine_info', lambda: dict(cpu_model='test'))
+    benchmark_tool.main(['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1'])
+    # the student-alone runs (no teacher checkpoint) before the teacher was read, cwd after
+    assert calls == [('student', 0, None), ('student', 1, None), ('cwd', 0, 'teacher.pth'),
+                     ('cwd', 1, 'teacher.pth')]
+    assert trained == [2]
+    assert [(r['method'], r['seed']) for r in written['runs']] == [c[:2] for c in calls]
+    assert runner.teacher_free_jobs([('student', 0), ('cwd', 0), ('student', 1)],
+                                    runner.task_methods('detection')) == [('student', 0),
+                                                                          ('student', 1)]
