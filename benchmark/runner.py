@@ -83,7 +83,7 @@ def _run_jobs(args,
               wait_deferred: bool = True) -> tuple:
     """Every job once, in turn, each under its lock; the records and the failures (with
     ``wait_deferred=False`` only those no other process holds)."""
-    runs, failed, spent, left, done = [], [], {}, list(jobs), []
+    runs, failed, spent, left = [], [], {}, list(jobs)
     claimed = claim_in_turn(
         jobs,
         lambda job: RunLock(run_lock(args.out, *job)),
@@ -111,7 +111,6 @@ def _run_jobs(args,
         # a resumed or reused run counts with its whole logged time
         spent.setdefault(name, []).append(record.get('cost', {}).get('run_s', took))
         left.remove((name, seed))
-        done.append((name, seed))
         eta = estimate_left(
             left, spent, lambda job: osp.isfile(
                 osp.join(args.out, 'runs', job[0], f'seed{job[1]}', 'metrics.json')))
@@ -121,7 +120,7 @@ def _run_jobs(args,
                 f'[{k}/{len(jobs)}] {name} seed {seed}: {headline(record["metrics"])} '
                 f'({status}), elapsed {duration(time.time() - t0)}, ETA {duration(eta)}',
                 flush=True)
-    return runs, failed, done
+    return runs, failed
 
 
 def prepare_teacher(args, data_root: str, while_waiting=None) -> tuple:
@@ -195,21 +194,23 @@ def run_benchmark(args, command: str) -> None:
                  'yet; nothing to report')
     table = task_methods(args.task)
     jobs = plan_jobs(args.methods, args.seeds, table, args.ablation_seeds)
-    early = dict(runs=[], failed=[], done=[])
+    early = dict(runs=[], failed=[])
+
+    def early_done():
+        return [(r['method'], r['seed']) for r in early['runs'] + early['failed']]
 
     def teacher_free_first(pretrained):
         """While another process makes the teacher: the runs that need none (once their
         backbone is there), those no other process holds."""
-        todo = [j for j in teacher_free_jobs(jobs, table) if j not in early['done']]
+        todo = [j for j in teacher_free_jobs(jobs, table) if j not in early_done()]
         if todo:
             print(
                 f'while another benchmark process makes the teacher: {len(todo)} run(s) '
                 'that need none',
                 flush=True)
-            runs, failed, done = _run_jobs(args, todo, data_root, None, pretrained, t0, False)
+            runs, failed = _run_jobs(args, todo, data_root, None, pretrained, t0, False)
             early['runs'] += runs
             early['failed'] += failed
-            early['done'] += done
 
     pretrained, teacher = prepare_teacher(args, data_root,
                                           None if args.done_only else teacher_free_first)
@@ -217,8 +218,8 @@ def run_benchmark(args, command: str) -> None:
     if args.done_only:
         jobs, not_run = done_jobs(planned, jobs)
         args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
-    runs, failed, _ = _run_jobs(args, [j for j in jobs if j not in early['done']], data_root,
-                                teacher['checkpoint'], pretrained, t0)
+    runs, failed = _run_jobs(args, [j for j in jobs if j not in early_done()], data_root,
+                             teacher['checkpoint'], pretrained, t0)
     runs, failed = early['runs'] + runs, early['failed'] + failed
 
     machine = dict(machine_info(), started=started, finished=time.strftime('%Y-%m-%d %H:%M:%S %Z'))

@@ -250,17 +250,15 @@ def entries(methods, before=False, variants=(), coco=False):
 
 
 @functools.lru_cache(maxsize=None)
+def _read_config(name):
+    """A row's config as written, read once per process (callers only read it)."""
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(ROOT, name))
+
+
 def _config_model(name):
-    """The ``model`` of a row's config, read once per process (callers only read it)."""
-    from mmengine.config import Config
-    return Config.fromfile(osp.join(ROOT, name)).model
-
-
-@functools.lru_cache(maxsize=None)
-def _config_iters(name):
-    """The run length of a row's config (``train_cfg.max_iters``), or None."""
-    from mmengine.config import Config
-    return Config.fromfile(osp.join(ROOT, name)).get('train_cfg', {}).get('max_iters')
+    """The ``model`` of a row's config."""
+    return _read_config(name).model
 
 
 def row_search_share(name: str, iters: int) -> float:
@@ -269,7 +267,7 @@ def row_search_share(name: str, iters: int) -> float:
     (``benchmark.run_config.scaled_search``)."""
     from benchmark.run_config import scaled_search
     model = dict(_config_model(name))
-    base_iters = _config_iters(name)
+    base_iters = _read_config(name).get('train_cfg', {}).get('max_iters')
     if base_iters:
         model.update(scaled_search(model, base_iters, iters))
     return search_share(model, iters)
@@ -429,7 +427,12 @@ def paired_ratios(rows_rounds, base_rounds, share: float = 0.0) -> dict:
         rounds=per, mean=statistics.mean(per), std=statistics.stdev(per) if len(per) > 1 else 0.0)
 
 
-def summarise(args, times, memory, rounds=None):
+def round_means(times: list, steps: int) -> list:
+    """The mean of each interleaved round's ``steps`` timed steps, in order."""
+    return [statistics.mean(times[i:i + steps]) for i in range(0, len(times), steps)]
+
+
+def summarise(args, times, memory):
     """Per row: seconds per iteration (mean, std) of each entry, the whole-run time per
     iteration under the row's search schedule, and the ratios to the row's base; for a
     search row with a base, also each variant's whole-run ratio and the schedule table."""
@@ -466,14 +469,14 @@ def summarise(args, times, memory, rounds=None):
             r['memory_ratio'] = r['peak_mib'] / rows[base]['peak_mib']
             if f'{row}:normal' in r['entries']:
                 _search_levers(args, row, r, rows[base])
-            if rounds:
-                plain = rounds.get(row) or rounds[f'{row}:normal']
-                paired = paired_ratios((plain, rounds.get(f'{row}:search')), rounds[base],
-                                       r['search_share'])
-                r['whole_run_ratio_rounds'] = paired['rounds']
-                r['whole_run_ratio_std'] = paired['std']
-                if f'{row}:normal' in r['entries']:
-                    r['normal_ratio_std'] = paired_ratios((plain, None), rounds[base])['std']
+            rounds = {n: round_means(times[n], args.steps) for n in (base, *r['entries'])}
+            plain = rounds.get(row) or rounds[f'{row}:normal']
+            paired = paired_ratios((plain, rounds.get(f'{row}:search')), rounds[base],
+                                   r['search_share'])
+            r['whole_run_ratio_rounds'] = paired['rounds']
+            r['whole_run_ratio_std'] = paired['std']
+            if f'{row}:normal' in r['entries']:
+                r['normal_ratio_std'] = paired_ratios((plain, None), rounds[base])['std']
     return rows
 
 
@@ -527,12 +530,9 @@ def main(argv=None):
     for entry in built.values():
         time_steps(entry, args.warmup, args.device)
     times = {n: [] for n in specs}
-    rounds = {n: [] for n in specs}  # each round's mean, for the paired ratios
     for r in range(args.rounds):
         for n in specs:
-            steps = time_steps(built[n], args.steps, args.device)
-            times[n] += steps
-            rounds[n].append(statistics.mean(steps))
+            times[n] += time_steps(built[n], args.steps, args.device)
         print(
             f'round {r + 1}/{args.rounds}: ' + ', '.join(f'{n} {statistics.mean(times[n]):.3f} s'
                                                          for n in specs),
@@ -562,7 +562,7 @@ def main(argv=None):
             for row in args.methods
         },
         'rows':
-        summarise(args, times, memory, rounds),
+        summarise(args, times, memory),
     }
     print(json.dumps(result, indent=2))
     if args.out:

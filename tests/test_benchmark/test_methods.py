@@ -42,10 +42,9 @@ def test_every_row_builds_as_the_benchmark_runs_it(task, name, tmp_path):
     cfg, _ = write_run_config(str(tmp_path / 'run.py'), spec['config'], 40, 5)
     # the run changes its schedule and logging, and of the model only the search bounds,
     # stretched as the schedule
-    model = load_config(osp.join(ROOT, spec['config'])).model.to_dict()
-    model.update(
-        scaled_search(model,
-                      load_config(osp.join(ROOT, spec['config'])).train_cfg.max_iters, 40))
+    written = load_config(osp.join(ROOT, spec['config']))
+    model = written.model.to_dict()
+    model.update(scaled_search(model, written.train_cfg.max_iters, 40))
     assert cfg.model.to_dict() == model
     # the schedule is stretched to the run: every scheduler ends by iteration 40
     schedulers = cfg.param_scheduler

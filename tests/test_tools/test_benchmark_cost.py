@@ -75,6 +75,10 @@ def test_schedule_table_prices_interval_and_end():
     assert got[(1, 0.25)]['whole_run_ratio'] == pytest.approx((0.75 + 0.25 * 3) / 0.8)
 
 
+def test_round_means_are_each_rounds_steps():
+    assert cost.round_means([1.0, 3.0, 2.0, 4.0, 5.0, 7.0], 2) == [2.0, 3.0, 6.0]
+
+
 def test_paired_ratios_divide_round_by_round():
     """A machine twice as slow in round 2 slows both rows: the per-round ratio stays."""
     got = cost.paired_ratios(([1.2, 2.4], None), [1.0, 2.0])
