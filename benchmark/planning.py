@@ -13,7 +13,8 @@ from .methods import task_methods, teacher_config
 from .options import common_options
 from .pretraining import backbone_options, plan_pretrain, pretrain_configs
 from .run_config import write_run_config
-from .run_key import run_key, semantic_text
+from .run_key import run_key, semantic_text, weighed_options, weights_digest
+from .shipped import shipped_for
 from .training import once_plan
 
 
@@ -68,12 +69,15 @@ def plan_run(args,
              name: str,
              seed: int,
              data_root: str,
-             teacher_ckpt: str,
+             teacher: Optional[dict],
              cfg_file: str,
              pretrained: Optional[dict] = None) -> dict:
     """One method's run with one seed: its config (written to ``cfg_file``), options, key.
 
-    ``pretrained``: ``{role: {'checkpoint': ...}}`` of the benchmark's backbones.
+    ``teacher`` and ``pretrained`` (``{role: ...}``, the benchmark's backbones): the records
+    (or plans) of the weights the run starts from, each with its ``checkpoint`` and, where
+    known, its ``sha256``; the key names them by their contents
+    (:func:`.run_key.weighed_options`). ``teacher`` None: a run without one.
     """
     spec = task_methods(args.task)[name]
     policy_interval = max(1, min(20, args.iters // 15))
@@ -82,10 +86,12 @@ def plan_run(args,
                              args.score_thr, cfg, args.task, args.models)
     options += backbone_options(cfg.model, pretrained or {}, 'student')
     if 'teacher' in cfg.model:
-        options.append(f'model.teacher_ckpt={teacher_ckpt}')
+        options.append(f'model.teacher_ckpt={(teacher or {}).get("checkpoint")}')
+    weights = [teacher] + list((pretrained or {}).values())
+    digests = {w['checkpoint']: weights_digest(w) for w in weights if w}
     return dict(
         options=options,
-        key=run_key(semantic_text(text), options),
+        key=run_key(semantic_text(text), weighed_options(options, digests)),
         work_dir=osp.join(args.out, 'runs', name, f'seed{seed}'))
 
 
@@ -122,28 +128,45 @@ def dry_run(args, data_root: str) -> List[tuple]:
     Returns:
         list: ``(name, seed, state, work_dir)`` for the backbones' pretraining
         (``pretrain-<role>``, seed None), the teacher (seed None) and each job in running
-        order; ``state`` as in :func:`run_state`. The teacher is always the row before the
-        first job.
+        order; ``state`` as in :func:`run_state`, or ``shipped`` for a teacher or backbone
+        that the repository ships (:mod:`.shipped`; its path in place of the work dir) and
+        ``not needed`` for the teacher's backbone when the teacher is shipped. The teacher
+        is always the row before the first job.
     """
 
     def once(name: str, plan: dict) -> tuple:
-        done = osp.isfile(plan['checkpoint']) and osp.isfile(
-            osp.join(plan['work_dir'], 'metrics.json'))
+        """The row of a once-per-key run and what stands for its weights here."""
+        shipped = shipped_for(args, plan)
+        if shipped is not None:
+            return (name, None, 'shipped', shipped['checkpoint']), shipped
+        summary = osp.join(plan['work_dir'], 'metrics.json')
+        done = osp.isfile(plan['checkpoint']) and osp.isfile(summary)
         running = locked_elsewhere(run_lock(args.out, name, None))
         state = run_state(plan['work_dir'], plan['key'], done, running)
-        if not done and load_record(args.records, once_name(plan), None, plan['key']):
-            # measured elsewhere: its record serves --done-only, its checkpoint is not here
-            state = 'recorded'
-        return (name, None, state, plan['work_dir'])
+        weights = dict(plan, **(recorded(summary, plan['key']) or {})) if done else plan
+        archived = None if done else load_record(args.records, once_name(plan), None, plan['key'])
+        if archived is not None:
+            # measured elsewhere: its record serves --done-only (and names its weights'
+            # digest), its checkpoint is not here
+            state, weights = 'recorded', archived
+        return (name, None, state, plan['work_dir']), weights
 
     with tempfile.TemporaryDirectory() as tmp:
-        pretrained = plan_pretraining(args, tmp)
-        rows = [once(f'pretrain-{role}', plan) for role, plan in pretrained.items()]
-        teacher = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'), pretrained)
-        rows.append(once('teacher', teacher))
+        plans = plan_pretraining(args, tmp)
+        teacher_plan = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'), plans)
+        teacher_row, teacher = once('teacher', teacher_plan)
+        rows, pretrained = [], {}
+        for role, plan in plans.items():
+            if role == 'teacher' and teacher_row[2] == 'shipped':
+                # the teacher's backbone only makes the teacher
+                rows.append((f'pretrain-{role}', None, 'not needed', plan['work_dir']))
+                continue
+            row, pretrained[role] = once(f'pretrain-{role}', plan)
+            rows.append(row)
+        rows.append(teacher_row)
         for name, seed in plan_jobs(args.methods, args.seeds, task_methods(args.task),
                                     args.ablation_seeds):
-            plan = plan_run(args, name, seed, data_root, teacher['checkpoint'],
+            plan = plan_run(args, name, seed, data_root, teacher,
                             osp.join(tmp, f'{name}-seed{seed}.py'), pretrained)
             done = recorded(osp.join(plan['work_dir'], 'metrics.json'),
                             plan['key']) or load_record(args.records, name, seed, plan['key'])

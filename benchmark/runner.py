@@ -8,13 +8,15 @@ import collections
 import json
 import os.path as osp
 import sys
+import tempfile
 import time
 
 from . import REPO_ROOT
 from .locks import RunLock, claim_in_turn, held
 from .machine import machine_info
 from .methods import task_methods
-from .planning import data_root_of, done_jobs, dry_run, plan_jobs, run_lock
+from .planning import (data_root_of, done_jobs, dry_run, plan_jobs, plan_pretraining, plan_teacher,
+                       run_lock)
 from .pretraining import (PRETRAIN_IMG, generate_pretrain_data, pretrain_backbone,
                           pretrain_configs, pretrain_data_root)
 from .process import exit_on_termination
@@ -22,6 +24,7 @@ from .progress import duration, estimate_left, headline, log_tail
 from .report import write_outputs
 from .run_config import load_config
 from .runs import run_method, train_teacher
+from .shipped import shipped_for
 from .side_by_side import attach_side_by_side
 
 SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'iters', 'teacher_iters',
@@ -77,7 +80,7 @@ def teacher_free_jobs(jobs: list, table: dict) -> list:
 def _run_jobs(args,
               jobs: list,
               data_root: str,
-              teacher_ckpt: str,
+              teacher: dict,
               pretrained: dict,
               t0: float,
               wait_deferred: bool = True) -> tuple:
@@ -98,7 +101,7 @@ def _run_jobs(args,
             f'[{k}/{len(jobs)}] {name} seed {seed}: '
             f'{"reading its result" if args.done_only else "training"}...',
             flush=True)
-        record = run_method(args, name, seed, data_root, teacher_ckpt, pretrained)
+        record = run_method(args, name, seed, data_root, teacher, pretrained)
         took = time.time() - start
         if record.get('failed'):
             failed.append({k: record[k] for k in ('method', 'seed', 'log')})
@@ -144,7 +147,23 @@ def prepare_teacher(args, data_root: str, while_waiting=None) -> tuple:
         _generate_data(args, data_root)
     pretrained = {}
     configs = pretrain_configs(args.task)
-    if configs:
+    with tempfile.TemporaryDirectory() as tmp:
+        plans = plan_pretraining(args, tmp)
+        shipped_teacher = shipped_for(
+            args, plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'), plans))
+        shipped = {role: shipped_for(args, plan) for role, plan in plans.items()}
+    if shipped_teacher is not None:
+        configs.pop('teacher', None)  # the teacher's backbone only makes the teacher
+    for label, record in [(f'{role} backbone', shipped[role])
+                          for role in configs] + [('teacher', shipped_teacher)]:
+        if record is not None:
+            # no record written: the records folder holds what was trained (the manifest
+            # is the shipped files' record)
+            print(
+                f'{label}: the shipped {record["checkpoint"]} ({headline(record["metrics"])}, '
+                'sha256 checked)',
+                flush=True)
+    if any(shipped[role] is None for role in configs):
         print(
             f'pretraining data: {args.pretrain_num_train} train / {args.pretrain_num_val} '
             f'held-out images of {PRETRAIN_IMG} px -> {pretrain_data_root(args)}',
@@ -157,10 +176,15 @@ def prepare_teacher(args, data_root: str, while_waiting=None) -> tuple:
             while_waiting(dict(pretrained))
 
     for role, config in configs.items():
+        if shipped[role] is not None:
+            pretrained[role] = shipped[role]
+            continue
         with held(
                 RunLock(run_lock(args.out, f'pretrain-{role}', None)), f'{role} backbone',
                 meanwhile if role != 'student' else None):
             pretrained[role] = pretrain_backbone(args, role, config)
+    if shipped_teacher is not None:
+        return pretrained, shipped_teacher
     with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher', meanwhile):
         teacher = train_teacher(args, data_root, pretrained)
     return pretrained, teacher
@@ -189,7 +213,8 @@ def run_benchmark(args, command: str) -> None:
         return
     planned = dry_run(args, data_root) if args.done_only else None
     if args.done_only and any(
-            seed is None and state not in ('done', 'recorded') for _, seed, state, _ in planned):
+            seed is None and state not in ('done', 'recorded', 'shipped', 'not needed')
+            for _, seed, state, _ in planned):
         sys.exit('benchmark --done-only: the teacher or a pretrained backbone is not trained '
                  'yet; nothing to report')
     table = task_methods(args.task)
@@ -218,8 +243,8 @@ def run_benchmark(args, command: str) -> None:
     if args.done_only:
         jobs, not_run = done_jobs(planned, jobs)
         args.methods = [m for m in args.methods if any(job[0] == m for job in jobs)]
-    runs, failed = _run_jobs(args, [j for j in jobs if j not in early_done()], data_root,
-                             teacher['checkpoint'], pretrained, t0)
+    runs, failed = _run_jobs(args, [j for j in jobs if j not in early_done()], data_root, teacher,
+                             pretrained, t0)
     runs, failed = early['runs'] + runs, early['failed'] + failed
 
     machine = dict(machine_info(), started=started, finished=time.strftime('%Y-%m-%d %H:%M:%S %Z'))

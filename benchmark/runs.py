@@ -50,11 +50,12 @@ def run_method(args,
                name: str,
                seed: int,
                data_root: str,
-               teacher_ckpt: str,
+               teacher: dict,
                pretrained: dict = None) -> dict:
     """Train (or reuse) one method with one seed; its record for ``results.json``.
 
-    ``pretrained``: the benchmark's pretrained backbones by role (detection), or None.
+    ``teacher``: the teacher's record (None for a run without one); ``pretrained``: the
+    benchmark's pretrained backbones' records by role (detection), or None.
 
     Returns:
         dict: the record (``cached`` says whether it was reused), or ``failed=True`` with
@@ -64,7 +65,7 @@ def run_method(args,
     os.makedirs(osp.dirname(work_dir), exist_ok=True)
     # beside the work dir: the Runner writes the resolved config into the work dir
     cfg_file = osp.join(osp.dirname(work_dir), f'seed{seed}.py')
-    plan = plan_run(args, name, seed, data_root, teacher_ckpt, cfg_file, pretrained)
+    plan = plan_run(args, name, seed, data_root, teacher, cfg_file, pretrained)
     options, key = plan['options'], plan['key']
     summary_file = osp.join(work_dir, 'metrics.json')
     record = recorded(summary_file, key)

@@ -20,7 +20,7 @@ from . import REPO_ROOT
 from .archive import load_record, once_name, save_record
 from .process import wait_child
 from .progress import headline, log_tail
-from .run_key import run_key, semantic_text
+from .run_key import file_sha256, run_key, semantic_text
 from .scalars import evaluations, parse_run, read_jsonl, read_scalars
 
 
@@ -236,6 +236,7 @@ def finished_record(work_dir: str, ckpt: str, iters: int, warmup: int, task: str
         result = json.load(f)
     # timed again from the log (the run's time is defined on the log, see parse_run)
     result['cost'].update(parse_run(read_scalars(work_dir), iters, iters, warmup, task)['cost'])
+    result.setdefault('sha256', file_sha256(ckpt))  # records of before the digests had none
     return result
 
 
@@ -250,6 +251,8 @@ def record_training(plan: dict, run: dict, iters: int, eval_interval: int, warmu
         work_dir=work_dir,
         checkpoint=plan['checkpoint'],
         key=plan['key'],
+        # the students' keys name these weights by it (run_key.weighed_options)
+        sha256=file_sha256(plan['checkpoint']),
         metrics=parsed['metrics'],
         cost=training_cost(parsed, run))
     with open(osp.join(work_dir, 'metrics.json'), 'w') as f:

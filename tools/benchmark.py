@@ -161,6 +161,12 @@ def parse_args(argv=None):
         help='train nothing: write the page from the runs already done '
         '(e.g. while other benchmark processes still train the rest)')
     parser.add_argument(
+        '--own-weights',
+        action='store_true',
+        help="train (or reuse) this machine's teacher and pretrained backbones even where "
+        'the repository ships them (demo/weights/manifest.json: the default detection '
+        "setting's, which every machine otherwise starts from)")
+    parser.add_argument(
         '--records',
         default=None,
         help='folder of the committed run records (benchmark/archive.py; default: '

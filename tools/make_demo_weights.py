@@ -9,7 +9,12 @@ an hour on 2 CPU cores from nothing) and writes, in half precision:
 
 - ``retinanet_r34-w32_shapes128_teacher.pth``: the teacher detector;
 - ``resnet18-w16_shapes-cls64_backbone.pth``: the student's pretrained backbone;
-- ``SHA256SUMS``: their sums, which ``tools/quickstart.py`` checks before it starts.
+- ``SHA256SUMS``: their sums, which ``tools/quickstart.py`` and ``tools/benchmark.py``
+  check before they start;
+- ``manifest.json``: the benchmark run each file stands for (its key, what it measured):
+  ``tools/benchmark.py`` starts its default detection setting from these files instead of
+  training its own (``benchmark/shipped.py``); so this command trains its own
+  (``--own-weights``), and a teacher it remakes replaces every distilled row's key.
 
 Each file's ``meta`` names the run it came from and what that run measured.
 """
@@ -47,13 +52,30 @@ def source_meta(record: dict, what: str) -> dict:
         metrics=dict(record['metrics']))
 
 
+def manifest_entry(record: dict, file: str) -> dict:
+    """The manifest entry (:mod:`benchmark.shipped`) of ``file``, exported from the run of
+    ``record``: its key, what it measured and cost there, how it was made."""
+    from benchmark.demo_weights import MAKE_COMMAND
+    return dict(
+        file=file,
+        run_key=record['key'],
+        config=record['config'],
+        metrics=dict(record['metrics']),
+        measured_by=f'the run that made it ({record["config"]}, in float32)',
+        cost={k: record['cost'].get(k)
+              for k in ('run_s', 'iter_time_s', 'peak_rss_mib')} if record.get('cost') else None,
+        made_by=MAKE_COMMAND)
+
+
 def main(argv=None):
     """Make (or reuse) the benchmark's teacher and student backbone; export them."""
+    from benchmark.archive import once_name
     from benchmark.demo_weights import (BACKBONE_FILE, DEMO_DIR, TEACHER_FILE, DemoWeightsError,
                                         export_weights, read_sums, write_sums)
     from benchmark.planning import data_root_of
     from benchmark.process import exit_on_termination
     from benchmark.runner import prepare_teacher
+    from benchmark.shipped import write_manifest
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--out',
@@ -65,6 +87,7 @@ def main(argv=None):
     args.dest = osp.abspath(args.dest)
     exit_on_termination()  # kill of this command also ends the training it runs
     bench = benchmark_args(args.out)
+    bench.own_weights = True  # made here, not the shipped ones they replace
     pretrained, teacher = prepare_teacher(bench, data_root_of(bench))
     backbone = pretrained['student']
     written = [
@@ -89,6 +112,13 @@ def main(argv=None):
         print(f'wrote {osp.join(args.dest, w["file"])}: {w["params"] / 1e6:.2f} M values, '
               f'{w["bytes"] / 2**20:.1f} MiB, sha256 {w["sha256"]} ({same})')
     print(f'wrote {sums}')
+    # which benchmark run each file stands for: tools/benchmark.py starts from them
+    manifest = write_manifest(
+        args.dest, {
+            once_name(record): manifest_entry(record, w['file'])
+            for record, w in zip((teacher, backbone), written)
+        })
+    print(f'wrote {manifest}')
 
 
 if __name__ == '__main__':

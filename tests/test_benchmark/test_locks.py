@@ -225,8 +225,8 @@ def test_runs_without_a_teacher_go_first_while_another_process_makes_it(tmp_path
     holder = _hold(out / 'locks' / 'teacher.lock')  # another process trains the teacher
     calls, trained = [], []
 
-    def run_method(args, name, seed, data_root, teacher_ckpt, pretrained):
-        calls.append((name, seed, teacher_ckpt))
+    def run_method(args, name, seed, data_root, teacher, pretrained):
+        calls.append((name, seed, (teacher or {}).get('checkpoint')))
         assert 'student' in pretrained
         if name == 'student' and seed == 1:
             holder.communicate('\n')  # the other process has finished the teacher meanwhile

@@ -116,15 +116,15 @@ def test_large_setting_errors(argv, message, capsys):
 
 def test_runs_and_teacher_of_the_large_setting_get_the_sizes(tmp_path):
     args = benchmark_tool.parse_args(['--models', 'r101-r50', '--out', str(tmp_path)])
-    run = plan_run(args, 'sokd_cwd', 0, str(tmp_path / 'data'), 'teacher.pth',
+    run = plan_run(args, 'sokd_cwd', 0, str(tmp_path / 'data'), dict(checkpoint='teacher.pth'),
                    str(tmp_path / 'run.py'))
     assert 'model.architecture.backbone.depth=50' in run['options']
     assert 'model.teacher.backbone.depth=101' in run['options']
     teacher = plan_teacher(args, str(tmp_path / 'data'), str(tmp_path / 't.py'))
     assert 'model.backbone.depth=101' in teacher['options']
     small = benchmark_tool.parse_args(['--out', str(tmp_path)])
-    small_run = plan_run(small, 'sokd_cwd', 0, str(tmp_path / 'data'), 'teacher.pth',
-                         str(tmp_path / 'run.py'))
+    small_run = plan_run(small, 'sokd_cwd', 0, str(tmp_path / 'data'),
+                         dict(checkpoint='teacher.pth'), str(tmp_path / 'run.py'))
     assert not any('depth' in o for o in small_run['options'])
     assert small_run['key'] != run['key']
 

@@ -75,8 +75,8 @@ def test_plans_are_keyed_by_what_the_run_does(tmp_path):
     assert teacher['checkpoint'] == osp.join(teacher['work_dir'], 'iter_60.pth')
     plans = {
         seed:
-        plan_run(args, 'sokd_cwd', seed, data_root, teacher['checkpoint'],
-                 str(tmp_path / f'run{seed}.py'), pretrained)
+        plan_run(args, 'sokd_cwd', seed, data_root, teacher, str(tmp_path / f'run{seed}.py'),
+                 pretrained)
         for seed in (0, 1)
     }
     assert plans[0]['work_dir'] == osp.join(str(out), 'runs', 'sokd_cwd', 'seed0')

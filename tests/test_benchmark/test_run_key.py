@@ -1,5 +1,5 @@
 """A run's key (benchmark/run_key.py): what the run does, not how its config is written."""
-from benchmark.run_key import run_key, semantic_text
+from benchmark.run_key import file_sha256, run_key, semantic_text, weighed_options, weights_digest
 
 RESOLVED = ("model = dict(type='X', lr=0.1)\n"
             "train_cfg = dict(\n    max_iters=10,\n    val_interval=5)\n")
@@ -30,3 +30,35 @@ def test_paths_inside_the_checkout_hash_as_relative_paths():
     # a path outside the checkout still counts as it is
     assert run_key(['data_root=/data/coco/'],
                    root='/clone/a') != run_key(['data_root=/data/other/'], root='/clone/a')
+
+
+def test_weight_files_hash_by_their_contents(tmp_path):
+    a, b, c = (tmp_path / n for n in ('a.pth', 'b.pth', 'c.pth'))
+    a.write_bytes(b'the same weights')
+    b.write_bytes(b'the same weights')
+    c.write_bytes(b'other weights')
+    digests = {str(p): file_sha256(str(p)) for p in (a, b, c)}
+    opts = [f'model.teacher_ckpt={a}', 'randomness.seed=0']
+    assert weighed_options(
+        opts, digests) == [f'model.teacher_ckpt=sha256:{digests[str(a)]}', 'randomness.seed=0']
+    # the same bytes elsewhere: the same run; other bytes under any path: another run
+    same = weighed_options([f'model.teacher_ckpt={b}', 'randomness.seed=0'], digests)
+    other = weighed_options([f'model.teacher_ckpt={c}', 'randomness.seed=0'], digests)
+    assert run_key(same) == run_key(weighed_options(opts, digests)) != run_key(other)
+    backbone = f'model.architecture.backbone.init_cfg.checkpoint={c}'
+    assert weighed_options([
+        backbone
+    ], digests) == [f'model.architecture.backbone.init_cfg.checkpoint=sha256:{digests[str(c)]}']
+    # a file of unknown contents: a key that no finished run has
+    assert weighed_options([f'model.teacher_ckpt={a}'],
+                           {}) == ['model.teacher_ckpt=sha256:unknown']
+    assert file_sha256(str(tmp_path / 'gone.pth')) is None
+
+
+def test_a_records_digest_stands_for_weights_not_on_this_machine(tmp_path):
+    path = tmp_path / 'iter_6000.pth'
+    path.write_bytes(b'teacher')
+    assert weights_digest(dict(checkpoint=str(path))) == file_sha256(str(path))
+    assert weights_digest(dict(checkpoint='/gone/iter_6000.pth', sha256='ab' * 32)) == 'ab' * 32
+    assert weights_digest(dict(checkpoint='/gone/iter_6000.pth')) is None
+    assert weights_digest(None) is None

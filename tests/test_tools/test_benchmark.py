@@ -60,12 +60,12 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     # student seed 0 finished, cwd seed 0 stopped at a checkpoint, student seed 1 was made
     # with another config; the keys are the ones the dry run computed
     pretrained = plan_pretraining(args, str(tmp_path))
-    teacher_ckpt = plan_teacher(args, data_root, str(tmp_path / 't.py'), pretrained)['checkpoint']
-    assert teacher_ckpt.startswith(rows[2][3])
+    teacher = plan_teacher(args, data_root, str(tmp_path / 't.py'), pretrained)
+    assert teacher['checkpoint'].startswith(rows[2][3])
     keys = {}
     for name, seed, _, work_dir in rows[3:]:
-        plan = plan_run(args, name, seed, data_root, teacher_ckpt,
-                        str(tmp_path / f'{name}{seed}.py'), pretrained)
+        plan = plan_run(args, name, seed, data_root, teacher, str(tmp_path / f'{name}{seed}.py'),
+                        pretrained)
         assert plan['work_dir'] == work_dir
         keys[name, seed] = plan['key']
     student0 = out / 'runs' / 'student' / 'seed0'
