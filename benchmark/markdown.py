@@ -45,7 +45,12 @@ def _settings_text(s: dict, teacher: dict, load: Optional[dict] = None, cores=No
         f"- Data: the built-in Shapes detection set, {s.get('num_train')} training images "
         f"and {s.get('num_val')} held-out images (the generator's `val` split) of "
         f"{s.get('img_size')}×{s.get('img_size')} px, generator seed {s.get('data_seed')}.",
-        f"- Teacher: `{teacher.get('config', '?')}`, {s.get('teacher_iters')} iterations.",
+        f"- Teacher: `{teacher.get('config', '?')}`, {s.get('teacher_iters')} iterations" +
+        (f" on the images of generator seed {s['teacher_data_seed']} (the setting's own draw; "
+         "the backbones too)"
+         if s.get('teacher_data_seed', s.get('data_seed')) != s.get('data_seed') else '') +
+        (", the one the repository ships (`demo/weights/`)" if teacher.get('shipped') else '') +
+        '.',
         _models_line(s.get('models') or DEFAULT_SIZE, s.get('pretrain_iters')),
         f"- Students: {s.get('iters')} iterations each, seeds {seeds}; the held-out split is "
         f"evaluated every {s.get('eval_interval')} iterations for the curves. Every config's "

@@ -30,12 +30,21 @@ def plan_jobs(methods: list, seeds: list, table: dict, ablation_seeds: int) -> l
                                                      for m in extra])
 
 
-def data_root_of(args) -> str:
-    """The built-in data set's folder under ``--out``: one per task, size and generator seed."""
+def data_root_of(args, seed: Optional[int] = None) -> str:
+    """The built-in data set's folder under ``--out``: one per task, size and generator seed
+    (``seed``, default ``--data-seed``)."""
     cls = args.task == 'classification'
+    seed = args.data_seed if seed is None else seed
     return osp.join(
         args.out, 'data', f'shapes{"_cls" if cls else ""}-{args.num_train}-'
-        f'{args.num_val}-{args.img_size}px-seed{args.data_seed}')
+        f'{args.num_val}-{args.img_size}px-seed{seed}')
+
+
+def teacher_data_root_of(args) -> str:
+    """The data the teacher trains on: the setting's own draw (``--teacher-data-seed``)
+    whatever draw the students train on, so that the tuning draw's students learn from the
+    table's teacher (and its shipped weights serve both)."""
+    return data_root_of(args, args.teacher_data_seed)
 
 
 def plan_pretraining(args, tmp: str) -> dict:
@@ -153,7 +162,8 @@ def dry_run(args, data_root: str) -> List[tuple]:
 
     with tempfile.TemporaryDirectory() as tmp:
         plans = plan_pretraining(args, tmp)
-        teacher_plan = plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'), plans)
+        teacher_plan = plan_teacher(args, teacher_data_root_of(args), osp.join(tmp, 'teacher.py'),
+                                    plans)
         teacher_row, teacher = once('teacher', teacher_plan)
         rows, pretrained = [], {}
         for role, plan in plans.items():

@@ -51,10 +51,11 @@ def pretrain_configs(task: str) -> Dict[str, str]:
 
 
 def pretrain_data_root(args) -> str:
-    """The classification data of the pretraining under ``--out``."""
+    """The classification data of the pretraining under ``--out``, drawn with the teacher's
+    generator seed (``--teacher-data-seed``): the backbones belong with the teacher."""
     return osp.join(
         args.out, 'data', f'shapes_cls-{args.pretrain_num_train}-{args.pretrain_num_val}-'
-        f'{PRETRAIN_IMG}px-seed{args.data_seed}')
+        f'{PRETRAIN_IMG}px-seed{args.teacher_data_seed}')
 
 
 def pretrain_options(args, role: str, cfg) -> List[str]:
@@ -92,7 +93,7 @@ def generate_pretrain_data(args) -> None:
         num_train=args.pretrain_num_train,
         num_val=args.pretrain_num_val,
         img_size=PRETRAIN_IMG,
-        seed=args.data_seed,
+        seed=args.teacher_data_seed,
         progress=False)
 
 

@@ -16,7 +16,7 @@ from .locks import RunLock, claim_in_turn, held
 from .machine import machine_info
 from .methods import task_methods
 from .planning import (data_root_of, done_jobs, dry_run, plan_jobs, plan_pretraining, plan_teacher,
-                       run_lock)
+                       run_lock, teacher_data_root_of)
 from .pretraining import (PRETRAIN_IMG, generate_pretrain_data, pretrain_backbone,
                           pretrain_configs, pretrain_data_root)
 from .process import exit_on_termination
@@ -27,9 +27,10 @@ from .runs import run_method, train_teacher
 from .shipped import shipped_for
 from .side_by_side import attach_side_by_side
 
-SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'iters', 'teacher_iters',
-            'eval_interval', 'seeds', 'ablation_seeds', 'warmup_iters', 'score_thr', 'quick',
-            'models', 'pretrain_iters', 'pretrain_num_train', 'pretrain_num_val')
+SETTINGS = ('num_train', 'num_val', 'img_size', 'data_seed', 'teacher_data_seed', 'iters',
+            'teacher_iters', 'eval_interval', 'seeds', 'ablation_seeds', 'warmup_iters',
+            'score_thr', 'quick', 'models', 'pretrain_iters', 'pretrain_num_train',
+            'pretrain_num_val')
 ROW_FIELDS = ('config', 'base', 'about', 'ablation')
 
 
@@ -42,11 +43,12 @@ def print_dry_run(args, data_root: str) -> None:
     counts = collections.Counter(state.split(' ')[0] for _, _, state, _ in rows)
     print('dry run, nothing trained: ' +
           ', '.join(f'{counts[k]} {k}'
-                    for k in ('done', 'running', 'resume', 'new', 'redo') if counts[k]))
+                    for k in ('done', 'shipped', 'running', 'resume', 'new', 'redo') if counts[k]))
 
 
-def _generate_data(args, data_root: str) -> None:
-    """The built-in data set of the task (the generator skips what is already there)."""
+def _generate_data(args, data_root: str, seed: int) -> None:
+    """The built-in data set of the task, generator seed ``seed`` (the generator skips what
+    is already there)."""
     from sokd_mmdet.datasets import generate_classification_dataset, generate_detection_dataset
     if args.task == 'classification':
         generate_classification_dataset(
@@ -54,7 +56,7 @@ def _generate_data(args, data_root: str) -> None:
             num_train=args.num_train,
             num_val=args.num_val,
             img_size=args.img_size,
-            seed=args.data_seed,
+            seed=seed,
             progress=False)
     else:
         generate_detection_dataset(
@@ -62,7 +64,7 @@ def _generate_data(args, data_root: str) -> None:
             num_train=args.num_train,
             num_val=args.num_val,
             img_size=(args.img_size, args.img_size),
-            seed=args.data_seed,
+            seed=seed,
             progress=False)
 
 
@@ -144,13 +146,14 @@ def prepare_teacher(args, data_root: str, while_waiting=None) -> tuple:
         flush=True)
     # another benchmark process on the same --out may be writing the same data
     with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
-        _generate_data(args, data_root)
+        _generate_data(args, data_root, args.data_seed)
+    teacher_root = teacher_data_root_of(args)
     pretrained = {}
     configs = pretrain_configs(args.task)
     with tempfile.TemporaryDirectory() as tmp:
         plans = plan_pretraining(args, tmp)
         shipped_teacher = shipped_for(
-            args, plan_teacher(args, data_root, osp.join(tmp, 'teacher.py'), plans))
+            args, plan_teacher(args, teacher_root, osp.join(tmp, 'teacher.py'), plans))
         shipped = {role: shipped_for(args, plan) for role, plan in plans.items()}
     if shipped_teacher is not None:
         configs.pop('teacher', None)  # the teacher's backbone only makes the teacher
@@ -185,8 +188,14 @@ def prepare_teacher(args, data_root: str, while_waiting=None) -> tuple:
             pretrained[role] = pretrain_backbone(args, role, config)
     if shipped_teacher is not None:
         return pretrained, shipped_teacher
+    if teacher_root != data_root:
+        # the students train on another draw (the tuning draw) than the teacher's
+        print(
+            f'teacher data: generator seed {args.teacher_data_seed} -> {teacher_root}', flush=True)
+        with held(RunLock(osp.join(args.out, 'locks', 'data.lock')), 'data'):
+            _generate_data(args, teacher_root, args.teacher_data_seed)
     with held(RunLock(run_lock(args.out, 'teacher', None)), 'teacher', meanwhile):
-        teacher = train_teacher(args, data_root, pretrained)
+        teacher = train_teacher(args, teacher_root, pretrained)
     return pretrained, teacher
 
 

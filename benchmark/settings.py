@@ -107,6 +107,10 @@ def resolve(args):
     for key, value in defaults.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
+    if getattr(args, 'teacher_data_seed', None) is None:
+        # the teacher (and the pretrained backbones) of the setting's own draw, whatever
+        # draw the students train on: --data-seed 0 tunes with the table's teacher
+        args.teacher_data_seed = defaults['data_seed']
     args.models = args.models or DEFAULT_SIZE
     suffix = '' if args.models == DEFAULT_SIZE else f'-{args.models}'
     if args.out is None:

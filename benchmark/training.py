@@ -264,7 +264,10 @@ def once_plan(out: str, prefix: str, config: str, text: str, options: list, iter
     """The plan of a run made once per key (the teacher, a pretrained backbone): its key
     (resolved config ``text``, ``options``, ``iters``), work dir ``<out>/<prefix>-<key>``
     and final checkpoint, as :func:`train_once` takes it."""
-    key = run_key(semantic_text(text), options, iters)
+    # paths under --out hash as '<out>/...': the same teacher (or backbone) under another
+    # --out (the tuning draw's, a user's scratch folder) has the same key, and the weights
+    # the repository ships for it (benchmark/shipped.py) serve there too
+    key = run_key(semantic_text(text), [o.replace(out + os.sep, '<out>/') for o in options], iters)
     work_dir = osp.join(out, f'{prefix}-{key}')
     return dict(
         config=config,

@@ -98,6 +98,13 @@ def parse_args(argv=None):
         default=None,
         help='data generator seed (default: the setting\'s; detection 1, the tuning draw '
         'being 0; classification 0, the tuning draw being 1)')
+    parser.add_argument(
+        '--teacher-data-seed',
+        type=int,
+        default=None,
+        help="generator seed of the teacher's data and of the backbones' pretraining data "
+        "(default: the setting's --data-seed, 1 for detection): another --data-seed (the "
+        "tuning draw) changes the students' data only, and keeps the table's teacher")
     parser.add_argument('--iters', type=int, default=None, help='student iterations')
     parser.add_argument('--teacher-iters', type=int, default=None)
     parser.add_argument(

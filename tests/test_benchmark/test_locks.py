@@ -170,7 +170,10 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
     monkeypatch.setattr(runner, 'run_method', run_method)
     monkeypatch.setattr(runner, 'write_outputs', lambda args, res: written.update(res))
     monkeypatch.setattr(runner, 'machine_info', lambda: dict(cpu_model='test'))
-    benchmark_tool.main(['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1'])
+    # this machine's own weights: the shipped ones would leave nothing to lock
+    benchmark_tool.main(
+        ['--out',
+         str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1', '--own-weights'])
     assert calls == [('student', 0), ('student', 1), ('cwd', 1), ('cwd', 0)]
     assert [(r['method'], r['seed']) for r in written['runs']] == calls
     # the rows on record name their config, base and description (and ablation flag)
@@ -180,7 +183,7 @@ def test_the_benchmark_skips_a_run_another_process_holds_and_reuses_it(tmp_path,
         about='channel-wise distillation (CWD) on FPN levels P3-P5',
         ablation=None)
     assert written['command'] == ('python tools/benchmark.py --out ' + str(out) +
-                                  ' --methods student cwd --seeds 0 1')
+                                  ' --methods student cwd --seeds 0 1 --own-weights')
     assert written['settings']['seeds'] == [0, 1] and written['failed'] == []
     # both backbones pretrained (under their locks) before the teacher, and on record
     assert written['pretrained'] == backbones and backbones['student']['config'] == \
@@ -245,7 +248,10 @@ def test_runs_without_a_teacher_go_first_while_another_process_makes_it(tmp_path
     monkeypatch.setattr(runner, 'run_method', run_method)
     monkeypatch.setattr(runner, 'write_outputs', lambda args, res: written.update(res))
     monkeypatch.setattr(runner, 'machine_info', lambda: dict(cpu_model='test'))
-    benchmark_tool.main(['--out', str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1'])
+    # this machine's own weights: the shipped ones would leave nothing to lock
+    benchmark_tool.main(
+        ['--out',
+         str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1', '--own-weights'])
     # the student-alone runs (no teacher checkpoint) before the teacher was read, cwd after
     assert calls == [('student', 0, None), ('student', 1, None), ('cwd', 0, 'teacher.pth'),
                      ('cwd', 1, 'teacher.pth')]

@@ -4,7 +4,7 @@ import json
 import os.path as osp
 
 from benchmark.planning import (data_root_of, dry_run, plan_jobs, plan_pretraining, plan_run,
-                                plan_teacher, recorded, run_state)
+                                plan_teacher, recorded, run_state, teacher_data_root_of)
 from benchmark.training import start_or_resume
 from conftest import ROOT
 
@@ -46,7 +46,8 @@ def test_a_record_counts_only_for_its_own_key(tmp_path):
 
 def test_plans_are_keyed_by_what_the_run_does(tmp_path):
     out = tmp_path / 'bench'
-    args = benchmark_tool.parse_args(['--out', str(out), '--iters', '40', '--teacher-iters', '60'])
+    args = benchmark_tool.parse_args(
+        ['--out', str(out), '--iters', '40', '--teacher-iters', '60', '--own-weights'])
     data_root = data_root_of(args)
     assert data_root == osp.join(str(out), 'data', 'shapes-2000-1000-128px-seed1')
     pretrained = plan_pretraining(args, str(tmp_path))
@@ -97,3 +98,24 @@ def test_plans_are_keyed_by_what_the_run_does(tmp_path):
                         ('teacher', None, 'new', teacher['work_dir'])]
     assert ('sokd_cwd', 1, 'new', plans[1]['work_dir']) in rows
     assert not out.exists()
+
+
+def test_the_tuning_draw_keeps_the_tables_teacher_and_backbones(tmp_path):
+    """--data-seed changes the students' data only: the teacher trains on the setting's own
+    draw and the backbones pretrain on its classification draw, under any --out."""
+    main = benchmark_tool.parse_args(['--out', str(tmp_path / 'a')])
+    tune = benchmark_tool.parse_args(['--out', str(tmp_path / 'b'), '--data-seed', '0'])
+    assert (main.teacher_data_seed, tune.teacher_data_seed) == (1, 1)
+    assert data_root_of(tune).endswith('seed0') and teacher_data_root_of(tune).endswith('seed1')
+    plans = {}
+    for name, args in (('main', main), ('tune', tune)):
+        pretrained = plan_pretraining(args, str(tmp_path))
+        teacher = plan_teacher(args, teacher_data_root_of(args), str(tmp_path / 't.py'),
+                               pretrained)
+        plans[name] = (pretrained['student']['key'], pretrained['teacher']['key'], teacher['key'])
+        # the options still name this --out's folders: only the key leaves them out
+        assert f'{args.out}/data/shapes-2000-1000-128px-seed1/' in ' '.join(teacher['options'])
+    assert plans['main'] == plans['tune']
+    own = benchmark_tool.parse_args(['--out', str(tmp_path / 'b'), '--teacher-data-seed', '0'])
+    assert plan_teacher(own, teacher_data_root_of(own), str(tmp_path / 't.py'),
+                        plan_pretraining(own, str(tmp_path)))['key'] != plans['main'][2]

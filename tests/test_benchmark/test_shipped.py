@@ -10,7 +10,8 @@ import torch
 
 import benchmark.shipped as shipped_mod
 from benchmark.demo_weights import DemoWeightsError, sha256_of, write_sums
-from benchmark.planning import data_root_of, dry_run, plan_pretraining, plan_run, plan_teacher
+from benchmark.planning import (data_root_of, dry_run, plan_pretraining, plan_run, plan_teacher,
+                                teacher_data_root_of)
 from benchmark.runner import prepare_teacher
 from benchmark.shipped import (MANIFEST_FILE, read_manifest, shipped_for, shipped_record,
                                write_manifest)
@@ -67,6 +68,36 @@ def test_a_damaged_shipped_file_stops_with_the_fix(tmp_path):
         read_manifest(str(tmp_path))
 
 
+def _shipped_of(argv):
+    args = benchmark_tool.parse_args(argv)
+    args.out = osp.abspath(args.out)
+    with tempfile.TemporaryDirectory() as tmp:
+        plans = plan_pretraining(args, tmp)
+        teacher = plan_teacher(args, teacher_data_root_of(args), osp.join(tmp, 't.py'), plans)
+        return shipped_for(args, teacher), shipped_for(args, plans['student'])
+
+
+@pytest.mark.parametrize(
+    'argv',
+    [
+        [],
+        ['--data-seed', '0'],  # the tuning draw: other students' data, the table's teacher
+        ['--out', '/scratch/elsewhere'],
+    ])
+def test_the_shipped_weights_serve_the_default_setting_and_its_tuning_draw(argv):
+    teacher, backbone = _shipped_of(['--methods', 'cwd'] + argv)
+    assert teacher is not None and backbone is not None
+
+
+def test_another_teacher_recipe_trains_its_own():
+    for argv in (['--teacher-iters', '3000'], ['--teacher-data-seed', '0'], ['--num-val',
+                                                                             '500'], ['--large']):
+        teacher, _ = _shipped_of(['--methods', 'cwd'] + argv)
+        assert teacher is None, argv
+    _, backbone = _shipped_of(['--methods', 'cwd', '--pretrain-iters', '1000'])
+    assert backbone is None
+
+
 def test_the_repository_ships_the_default_settings_teacher_and_student_backbone():
     """A change of the configs (or of the default setting) that the shipped weights no
     longer match fails here, not silently in a benchmark that trains its own."""
@@ -103,7 +134,7 @@ def test_the_benchmark_starts_from_shipped_weights_without_training(tmp_path, mo
     args.records = str(tmp_path / 'records')
     data_root = data_root_of(args)
     plans = plan_pretraining(args, str(tmp_path))
-    teacher_plan = plan_teacher(args, data_root, str(tmp_path / 't.py'), plans)
+    teacher_plan = plan_teacher(args, teacher_data_root_of(args), str(tmp_path / 't.py'), plans)
     folder = tmp_path / 'shipped'
     folder.mkdir()
     _ship(

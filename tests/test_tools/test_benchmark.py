@@ -45,7 +45,7 @@ def test_dry_run_says_what_would_be_reused_resumed_or_trained(tmp_path, capsys):
     argv = [
         '--out',
         str(out), '--methods', 'student', 'cwd', '--seeds', '0', '1', '--iters', '40',
-        '--teacher-iters', '60'
+        '--teacher-iters', '60', '--own-weights'
     ]
     args = benchmark.parse_args(argv)
     args.out = str(out)
